@@ -1,0 +1,63 @@
+"""Make log text inert in GitHub Markdown: no mentions, no HTML, no links, no broken fences.
+
+Every string that came from a log goes through `inline` (tables, titles, lists) or `code_block`
+(samples) before it is put in Markdown. Redaction (`gardener.redact`) happens before this.
+"""
+
+from __future__ import annotations
+
+import re
+
+# U+2060 WORD JOINER: invisible, and it stops GitHub from seeing "@name", "#123" or "GH-1" as a
+# reference while the text still reads the same.
+_JOINER = "\u2060"
+_MENTION = re.compile(r"([@#])(?=[\w\[])")
+_SCHEME = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}):(?=//)")
+_WWW = re.compile(r"\bwww\.", re.IGNORECASE)
+_INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>=-])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _defuse(text: str) -> str:
+    """Break mentions, autolinks and bare URLs so GitHub renders them as plain text."""
+    text = _CONTROL.sub("", text)
+    text = _MENTION.sub(lambda m: m.group(1) + _JOINER, text)
+    text = _SCHEME.sub(lambda m: m.group(1) + _JOINER + ":", text)
+    return _WWW.sub(lambda m: m.group(0)[:3] + _JOINER + ".", text)
+
+
+def inline(text: str, limit: int = 300) -> str:
+    """One line of inert Markdown: escaped, entity-encoded, single-line, at most `limit` chars."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _INLINE_SPECIAL.sub(r"\\\1", _defuse(flat))
+    return flat
+
+
+def code(text: str, limit: int = 300) -> str:
+    """An inline code span that no backtick in `text` can close early."""
+    flat = _defuse(" ".join(text.split()))
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def code_block(text: str, lang: str = "", limit: int = 4000) -> str:
+    """A fenced block whose fence is longer than any backtick run inside, so it cannot be closed."""
+    body = _defuse(text)
+    if len(body) > limit:
+        body = body[: limit - 1] + "…"
+    longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body.rstrip()}\n{fence}"
+
+
+def details(summary: str, body: str) -> str:
+    """A collapsed `<details>` section; `summary` must already be inert (see `inline`)."""
+    return f"<details>\n<summary>{summary}</summary>\n\n{body.rstrip()}\n\n</details>"

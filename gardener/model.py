@@ -1,0 +1,142 @@
+"""Domain values shared by every stage: entries in, clusters and findings out. Pure data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    """Cloud Logging's LogSeverity, with its numeric values."""
+
+    DEFAULT = 0
+    DEBUG = 100
+    INFO = 200
+    NOTICE = 300
+    WARNING = 400
+    ERROR = 500
+    CRITICAL = 600
+    ALERT = 700
+    EMERGENCY = 800
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """`"warning"`, `"WARN"`, `"400"` -> Severity; ValueError names the accepted values."""
+        key = text.strip().upper()
+        key = _SEVERITY_ALIASES.get(key, key)
+        if key.isdigit():
+            value = int(key)
+            # Cloud Logging rounds unknown numbers down to the nearest level.
+            return max((s for s in cls if s.value <= value), default=cls.DEFAULT)
+        try:
+            return cls[key]
+        except KeyError:
+            names = ", ".join(s.name for s in cls)
+            raise ValueError(f"unknown severity {text!r}; use one of {names}") from None
+
+
+_SEVERITY_ALIASES = {"WARN": "WARNING", "ERR": "ERROR", "FATAL": "CRITICAL", "CRIT": "CRITICAL",
+                     "EMERG": "EMERGENCY", "TRACE": "DEBUG", "INFORMATION": "INFO",
+                     "PANIC": "EMERGENCY", "DPANIC": "CRITICAL", "SEVERE": "ERROR"}
+
+
+class Priority(IntEnum):
+    """How urgent a cluster is. Ordered by urgency: P0 < P1 < ... < P4."""
+
+    P0 = 0
+    P1 = 1
+    P2 = 2
+    P3 = 3
+    P4 = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Priority:
+        """`"P1"` or `"p1"` -> Priority.P1; ValueError says what is accepted."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown priority {text!r}; use one of P0, P1, P2, P3, P4") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where in the service's code an entry was written."""
+
+    file: str
+    """Source file path as the service reported it."""
+    line: int | None = None
+    """Line number, when known."""
+    function: str = ""
+    """Function or method name, when known."""
+
+    def __str__(self) -> str:
+        text = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{text} ({self.function})" if self.function else text
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSummary:
+    """The parts of an `httpRequest` that matter for clustering and ranking."""
+
+    method: str
+    """HTTP method, upper case."""
+    status: int | None
+    """Response status code, when the request completed."""
+    route: str
+    """The URL path with variable segments masked (`/users/<*>/orders`), no query string."""
+    latency_s: float | None = None
+    """Latency in seconds, when reported."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One Cloud Logging LogEntry, reduced to what the pipeline uses."""
+
+    insert_id: str
+    """`insertId`; synthesised from origin and index when the entry has none."""
+    timestamp: datetime
+    """`timestamp` (or `receiveTimestamp`), timezone-aware UTC."""
+    severity: Severity
+    """`severity`, or the payload's own level when the entry's is DEFAULT/missing."""
+    message: str
+    """Human-readable text of the entry (the payload's message, or a request-log summary)."""
+    mining_text: str
+    """What the miner clusters: `message`, or for stack traces the exception type and top frames,
+    for request logs `METHOD route status-class`."""
+    resource_type: str = "global"
+    """`resource.type`, e.g. `cloud_run_revision`, `k8s_container`."""
+    resource_labels: Mapping[str, str] = field(default_factory=dict)
+    """`resource.labels` (service_name, revision_name, cluster_name, namespace_name, ...)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The entry's user `labels`."""
+    log_name: str = ""
+    """`logName`, e.g. `projects/p/logs/run.googleapis.com%2Fstderr`."""
+    logger: str = ""
+    """Logger name from the payload (`logger`, `logger_name`, `name`, `context.name`...)."""
+    source_location: SourceLocation | None = None
+    """`sourceLocation` or the payload's `logging.googleapis.com/sourceLocation`."""
+    trace: str = ""
+    """`trace` or the payload's `logging.googleapis.com/trace`."""
+    http: HttpSummary | None = None
+    """Set for request logs (`httpRequest`)."""
+    exception_type: str = ""
+    """The exception class when the message carries a stack trace (`ValueError`, `java.io...`)."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """The structured payload (jsonPayload / protoPayload) as decoded JSON, for rules and samples."""
+    origin: str = ""
+    """Where the entry came from: `file.json#12`, `cloud-logging`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """An input element that could not be used, and why."""
+
+    origin: str
+    """`path#index` (0-based) or `path:line`, plus the insertId when known."""
+    field: str
+    """The offending field (`timestamp`, `payload`, `(json)`), for grouping reasons."""
+    reason: str
+    """What was wrong and how to fix it, in one sentence."""
