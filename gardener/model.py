@@ -125,9 +125,11 @@ class LogEntry:
     exception_type: str = ""
     """The exception class when the message carries a stack trace (`ValueError`, `java.io...`)."""
     fields: Mapping[str, Any] = field(default_factory=dict)
-    """The structured payload (jsonPayload / protoPayload) as decoded JSON, for rules and samples."""
+    """The structured payload (jsonPayload / protoPayload) as decoded JSON, for rules."""
     origin: str = ""
     """Where the entry came from: `file.json#12`, `cloud-logging`."""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    """The decoded LogEntry as read, kept for samples (redacted before it is shown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +142,84 @@ class Skip:
     """The offending field (`timestamp`, `payload`, `(json)`), for grouping reasons."""
     reason: str
     """What was wrong and how to fix it, in one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """One template and what the entries that matched it have in common."""
+
+    fingerprint: str
+    """Stable id of the template across runs (`gardener.mining.fingerprint`)."""
+    template: str
+    """The template, `<*>` for variable parts (not yet redacted)."""
+    count: int
+    """Entries in the cluster."""
+    first_seen: datetime
+    """Earliest entry timestamp."""
+    last_seen: datetime
+    """Latest entry timestamp."""
+    severity_counts: Mapping[Severity, int]
+    """Entries per severity."""
+    resources: Mapping[tuple[str, tuple[tuple[str, str], ...]], int]
+    """Entries per (resource type, identifying labels)."""
+    source_locations: Mapping[SourceLocation, int]
+    """Entries per source location."""
+    loggers: Mapping[str, int]
+    """Entries per logger name."""
+    exception_types: Mapping[str, int]
+    """Entries per exception type, for stack traces."""
+    status_classes: Mapping[str, int]
+    """Request logs per status class (`5xx`, `4xx`, ...)."""
+    field_values: Mapping[tuple[str, str], int]
+    """Entries per (payload field path, value), for the fields that rules look at."""
+    minute_counts: Mapping[datetime, int]
+    """Entries per minute (UTC, start of minute)."""
+    samples: tuple[LogEntry, ...]
+    """A few entries to show: the first, the most severe, the last."""
+    insert_ids: tuple[str, ...]
+    """insertId of every entry, in input order."""
+
+    @property
+    def max_severity(self) -> Severity:
+        """The most severe level seen in the cluster."""
+        return max(self.severity_counts, default=Severity.DEFAULT)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A cluster with what the rules made of it."""
+
+    cluster: Cluster
+    """The cluster."""
+    priority: Priority
+    """Urgency, from the team's rules or the defaults."""
+    title: str
+    """Short human title (not yet redacted)."""
+    rule: str
+    """Name of the rule that set the priority (`default:crash-loop`, `team:db-timeouts`)."""
+    reason: str
+    """Why that rule applies, for readers of the worklog."""
+    labels: tuple[str, ...] = ()
+    """Labels the rules added (for issues)."""
+    muted: bool = False
+    """A rule muted it: listed, but never fails the gate or opens an issue."""
+    status: str = ""
+    """Change against a baseline: `new`, `spiking`, `known`, or `` without a baseline."""
+    baseline_count: int | None = None
+    """Entries of the same fingerprint in the baseline window, when there is one."""
+    rate_ratio: float | None = None
+    """Rate now / rate in the baseline (None when new or no baseline)."""
+    spike_score: float | None = None
+    """The spike test's figure (a one-sided p-value), when there is a baseline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The verdict on the deploy."""
+
+    fail_on: str
+    """The conditions that fail the gate, as given (`P0`, `P1,new>=P1`, `never`)."""
+    passed: bool
+    """False when any finding met a condition, or when no entry could be read."""
+    reasons: tuple[str, ...]
+    """One line per finding that failed the gate (or why it could not pass)."""

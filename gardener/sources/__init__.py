@@ -9,6 +9,9 @@ from typing import Any, Protocol
 
 from gardener.model import Skip
 
+ORIGIN_KEY = "__origin__"
+"""Key under which a source may store an entry's location (`file#index`) for error messages."""
+
 RawEntry = dict[str, Any]
 """One LogEntry as Cloud Logging's JSON API (and `gcloud logging read --format=json`) spells it."""
 
@@ -36,9 +39,11 @@ class SourceInfo:
 
 
 class LogSource(Protocol):
-    """Yields raw entries (or `Skip`s for elements that could not be decoded), then describes itself.
+    """Yields raw entries (or `Skip`s for elements it could not decode), then describes itself.
 
     `info()` is called after `read()` is exhausted, so it can report truncation and counts.
+    A source may store where an entry came from (`export.json#12`) under the key `ORIGIN_KEY`;
+    the pipeline pops it before the entry is parsed or shown.
     Upstream failures raise `gardener.errors.UpstreamError`; unreadable input raises `InputError`.
     """
 

@@ -1,0 +1,187 @@
+"""The `gardener` command: a thin shell over `gardener.pipeline.run`, testable in-process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from gardener import __version__
+from gardener.config import Config, load_config
+from gardener.errors import ConfigError, ExitCode, GardenerError
+from gardener.gate import FAIL_ON_HELP
+from gardener.pipeline import run
+from gardener.redact import redact
+from gardener.render import markdown
+from gardener.report import Report
+from gardener.sources import LogSource
+from gardener.sources.files import FileSource
+from gardener.worklog import to_document
+
+EXIT_CODES = """exit codes:
+  0  the gate passed
+  1  the gate failed: a cluster met a --fail-on condition
+  2  bad usage, configuration or input (including: no entry could be read)
+  3  an upstream service (Cloud Logging, Google auth, GitHub) failed"""
+DEFAULT_CONFIG = ".gardener.yml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gardener", description="Cluster a service's Cloud Logging entries, rank them P0-P4, "
+        "write a worklog and gate the deploy.", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gardener {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    analyze = commands.add_parser(
+        "analyze", help="analyse log entries and write a worklog",
+        description="Analyse a `gcloud logging read --format=json` export (or Cloud Logging "
+        "directly) and write a worklog; the exit code is the gate's verdict.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    files = analyze.add_argument_group("offline input")
+    files.add_argument("--input", action="append", metavar="PATH", default=[],
+                       help="a JSON array export or JSON Lines file; `-` for stdin; repeatable "
+                       "(inputs are merged)")
+    files.add_argument("--baseline", action="append", metavar="PATH", default=[],
+                       help="an export of the window before the deploy, to mark clusters new, "
+                       "spiking or gone; repeatable")
+    analyze.add_argument("--config", metavar="PATH",
+                         help=f"team rules (default: ./{DEFAULT_CONFIG} if it exists)")
+    analyze.add_argument("--fail-on", metavar="SPEC",
+                         help=f"when the gate fails: {FAIL_ON_HELP} (default: P0, or the "
+                         "config's fail_on)")
+    analyze.add_argument("--markdown", metavar="OUT.md", help="write the Markdown worklog here")
+    analyze.add_argument("--json", metavar="OUT.json", help="write the JSON worklog here")
+    _add_live(analyze)
+    _add_publish(commands)
+    return parser
+
+
+def _add_live(analyze: argparse.ArgumentParser) -> None:
+    """Cloud Logging flags, when the live source is installed alongside."""
+    try:
+        from gardener.sources.cloud_logging import add_live_arguments
+    except ImportError:  # pragma: no cover - the live source ships with the package
+        return
+    add_live_arguments(analyze.add_argument_group("Cloud Logging (instead of --input)"))
+
+
+def _add_publish(commands: Any) -> None:
+    try:
+        from gardener.publish.cli import add_publish_arguments
+    except ImportError:  # pragma: no cover - the publisher ships with the package
+        return
+    publish = commands.add_parser(
+        "publish", help="post a worklog to GitHub (PR comment, commit comment or issues)",
+        description="Post a JSON worklog to GitHub. Token from GITHUB_TOKEN, API from "
+        "GITHUB_API_URL (GitHub Enterprise Server).", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_publish_arguments(publish)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, *,
+         stdin: TextIO | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit code (see `EXIT_CODES`)."""
+    env = os.environ if env is None else env
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        if args.command == "analyze":
+            return analyze(args, env, stdin or sys.stdin, stdout, stderr)
+        if args.command == "publish":
+            from gardener.publish.cli import run_publish
+            return int(run_publish(args, env, stdout))
+        parser.print_help(stderr)
+        return ExitCode.USAGE
+    except GardenerError as err:
+        print(f"gardener: error: {redact(err.diagnostics())}", file=stderr)
+        return err.exit_code
+
+
+def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, stdout: TextIO,
+            stderr: TextIO) -> int:
+    """`gardener analyze`: read, analyse, write the worklog, return the gate's exit code."""
+    config = _config(args.config)
+    fail_on = args.fail_on or config.fail_on or "P0"
+    source = _source(args, env, stdin, stderr)
+    baseline = FileSource(args.baseline, stdin) if args.baseline else None
+    report = run(source, config, fail_on, baseline=baseline)
+    doc = to_document(report, samples=config.samples)
+    _write_outputs(doc, args, stdout)
+    print(redact(summary_line(report)), file=stderr)
+    for example in report.entries.skip_examples[:5]:
+        print(f"gardener: skipped {redact(example)}", file=stderr)
+    if report.entries.total and not report.entries.analysed:
+        print("gardener: error: no entry could be read; the gate cannot pass", file=stderr)
+        return ExitCode.USAGE
+    return ExitCode.PASSED if report.gate.passed else ExitCode.FAILED
+
+
+def _config(path: str | None) -> Config:
+    if path:
+        return load_config(path)
+    return load_config(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else Config()
+
+
+def _source(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO,
+            stderr: TextIO) -> LogSource:
+    live: LogSource | None = None
+    if getattr(args, "project", None):
+        from gardener.sources.cloud_logging import live_source_from_args
+        live = live_source_from_args(args, env)
+    if live is not None and args.input:
+        raise ConfigError("both --input and --project were given",
+                          fix="read an export with --input, or Cloud Logging with --project, "
+                          "not both")
+    if live is not None:
+        return live
+    if not args.input:
+        raise ConfigError("no input: give --input PATH (an export) or --project/--service "
+                          "(Cloud Logging)", fix="e.g. gardener analyze --input "
+                          "examples/netra-backend-staging.json")
+    return FileSource(args.input, stdin)
+
+
+def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO) -> None:
+    text = markdown(doc)
+    if args.json:
+        _write(args.json, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    if args.markdown:
+        _write(args.markdown, text)
+    if not args.json and not args.markdown:
+        stdout.write(text)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot write: {err.strerror}",
+                          fix="choose a writable output path") from None
+
+
+def summary_line(report: Report) -> str:
+    """`gardener: 5,000 entries (2 skipped), 7 clusters, max P0: gate FAILED (--fail-on P0)`."""
+    stats = report.entries
+    skipped = f" ({stats.skipped:,} skipped)" if stats.skipped else ""
+    live = [f.priority for f in report.findings if not f.muted]
+    top = f", most urgent {min(live).name}" if live else ""
+    verdict = "passed" if report.gate.passed else "FAILED"
+    return (f"gardener: {stats.total:,} entries{skipped}, {len(report.findings)} clusters{top}: "
+            f"gate {verdict} (--fail-on {report.gate.fail_on})")
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

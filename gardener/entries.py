@@ -1,0 +1,302 @@
+"""Turn one raw Cloud Logging LogEntry (decoded JSON) into a `LogEntry`, or say why not.
+
+Knows the shapes real services write: textPayload; jsonPayload from Cloud Run's structured
+logging, pino/bunyan, zap, logrus, zerolog, structlog, Spring Boot/logstash and ECS; protoPayload
+audit logs; request logs carrying only httpRequest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from gardener.model import HttpSummary, LogEntry, Severity, Skip, SourceLocation
+from gardener.traces import parse_trace
+
+SOURCE_LOCATION_KEY = "logging.googleapis.com/sourceLocation"
+TRACE_KEY = "logging.googleapis.com/trace"
+_MESSAGE_KEYS = ("message", "msg", "event", "log", "textPayload", "text")
+_ERROR_KEYS = ("error", "err", "exception", "exc_info")
+_STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "traceback")
+_LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
+_LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
+# pino/bunyan numeric levels (10 trace ... 60 fatal).
+_NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40: Severity.WARNING,
+                   50: Severity.ERROR, 60: Severity.CRITICAL}
+_ROUTE_SEGMENT = re.compile(
+    r"^(?:\d+|[0-9a-fA-F-]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
+    r"|[A-Za-z0-9_-]{20,}|[^/]+@[^/]+|[^/]*%[0-9A-Fa-f]{2}[^/]*)$")
+
+
+class EntryError(ValueError):
+    """One field of one entry is unusable; `field` names it for the skip report."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+def parse_entry(raw: object, origin: str) -> LogEntry | Skip:
+    """A `LogEntry` from decoded LogEntry JSON, or a `Skip` naming the entry, field and fix."""
+    if not isinstance(raw, dict):
+        kind = type(raw).__name__ if raw is not None else "null"
+        return Skip(origin, "(entry)", f"expected a LogEntry JSON object, got {kind}")
+    insert_id = raw.get("insertId")
+    where = f"{origin} (insertId {insert_id})" if isinstance(insert_id, str) else origin
+    try:
+        return _parse(raw, origin, insert_id if isinstance(insert_id, str) else origin)
+    except EntryError as err:
+        return Skip(where, err.field, str(err))
+
+
+def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
+    timestamp = _timestamp(raw)
+    payload = _payload(raw)
+    http = _http(raw.get("httpRequest"))
+    message, stack = _message(raw, payload, http)
+    trace = parse_trace(stack) if stack else None
+    location = _source_location(raw, payload) or (trace.location if trace else None)
+    if trace:
+        mining_text = trace.cluster_key()
+        if "\n" in message:
+            message = f"{trace.exception_type}: {trace.message}" if trace.message else message
+    elif http and not payload.get("message"):
+        status = f"{http.status // 100}xx" if http.status else "no-status"
+        mining_text = f"{http.method} {http.route} {status}"
+    else:
+        mining_text = message
+    resource = _mapping(raw.get("resource"), "resource")
+    return LogEntry(
+        insert_id=insert_id,
+        timestamp=timestamp,
+        severity=_severity(raw, payload, http),
+        message=message,
+        mining_text=mining_text,
+        resource_type=str(resource.get("type") or "global"),
+        resource_labels=_str_map(resource.get("labels"), "resource.labels"),
+        labels=_str_map(raw.get("labels"), "labels"),
+        log_name=str(raw.get("logName") or ""),
+        logger=_logger(payload),
+        source_location=location,
+        trace=str(raw.get("trace") or payload.get(TRACE_KEY) or ""),
+        http=http,
+        exception_type=trace.exception_type if trace else "",
+        fields=payload,
+        origin=origin,
+        raw=raw,
+    )
+
+
+def _timestamp(raw: Mapping[str, Any]) -> datetime:
+    value = raw.get("timestamp")
+    field = "timestamp"
+    if value is None:
+        value, field = raw.get("receiveTimestamp"), "receiveTimestamp"
+    if value is None:
+        raise EntryError("timestamp", "no timestamp or receiveTimestamp; export with "
+                         "--format=json so every entry carries its timestamp")
+    if not isinstance(value, str):
+        raise EntryError(field, f"{field} must be an RFC 3339 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise EntryError(field, f"{field} {value[:40]!r} is not RFC 3339 "
+                         "(e.g. 2025-09-15T23:46:21.123Z)") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _payload(raw: Mapping[str, Any]) -> dict[str, Any]:
+    for key in ("jsonPayload", "protoPayload"):
+        value = raw.get(key)
+        if value is not None:
+            if not isinstance(value, dict):
+                raise EntryError(key, f"{key} must be a JSON object, got {type(value).__name__}")
+            return value
+    text = raw.get("textPayload")
+    if text is not None and not isinstance(text, str):
+        raise EntryError("textPayload", f"textPayload must be a string, got {type(text).__name__}")
+    if text is None and raw.get("httpRequest") is None:
+        raise EntryError("payload", "no textPayload, jsonPayload, protoPayload or httpRequest")
+    return {}
+
+
+def _message(raw: Mapping[str, Any], payload: Mapping[str, Any],
+             http: HttpSummary | None) -> tuple[str, str]:
+    """(message, text that may hold a stack trace)."""
+    text = raw.get("textPayload")
+    if isinstance(text, str):
+        return text.rstrip(), text
+    if "@type" in payload and "methodName" in payload:
+        return _audit_message(payload), ""
+    message = ""
+    for key in _MESSAGE_KEYS:
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            message = value.rstrip()
+            break
+    error_text = _error_text(payload)
+    stack = next((v for k in _STACK_KEYS if isinstance(v := _nested(payload, k), str)
+                  and "\n" in v), "")
+    if not stack and "\n" in message:
+        stack = message
+    if not message:
+        message = error_text
+    elif error_text and error_text not in message:
+        message = f"{message}: {error_text}"
+    if not message and http:
+        status = http.status if http.status is not None else "-"
+        message = f"{http.method} {http.route} {status}"
+    if not message:
+        message = _flatten(payload)
+    return message, stack
+
+
+def _error_text(payload: Mapping[str, Any]) -> str:
+    """`error`/`err` as loggers write it: a string, or {type, value|message} (bunyan, Sentry)."""
+    for key in _ERROR_KEYS:
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip() and "\n" not in value:
+            return value.strip()
+        if isinstance(value, dict):
+            kind = value.get("type") or value.get("name") or value.get("kind") or ""
+            detail = value.get("value") or value.get("message") or value.get("msg") or ""
+            if kind or detail:
+                return f"{kind}: {detail}".strip(": ") if kind else str(detail)
+    return ""
+
+
+def _nested(payload: Mapping[str, Any], key: str) -> Any:
+    value = payload.get(key)
+    if value is None and key == "stack":
+        for parent in ("err", "error"):
+            inner = payload.get(parent)
+            if isinstance(inner, dict):
+                value = inner.get("stack") or inner.get("stack_trace")
+                if value:
+                    break
+    return value
+
+
+def _flatten(payload: Mapping[str, Any]) -> str:
+    """A deterministic one-line rendering of a payload with no message field."""
+    parts = [f"{k}={v}" for k, v in sorted(payload.items())
+             if isinstance(v, str | int | float | bool) and not k.startswith("logging.googleapis")]
+    return " ".join(parts)[:1000] or "(empty payload)"
+
+
+def _audit_message(payload: Mapping[str, Any]) -> str:
+    service = payload.get("serviceName", "")
+    method = payload.get("methodName", "")
+    status = payload.get("status")
+    if isinstance(status, dict) and status.get("code"):
+        return f"{service} {method} failed: code {status.get('code')} {status.get('message', '')}"
+    return f"{service} {method}".strip()
+
+
+def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any],
+              http: HttpSummary | None) -> Severity:
+    value = raw.get("severity")
+    severity = _to_severity(value, "severity") if value is not None else Severity.DEFAULT
+    if severity is not Severity.DEFAULT:
+        return severity
+    for key in _LEVEL_KEYS:
+        level = payload.get(key)
+        if level is None and "." in key:
+            outer, inner = key.split(".", 1)
+            nested = payload.get(outer)
+            level = nested.get(inner) if isinstance(nested, dict) else None
+        if level is not None:
+            try:
+                return _to_severity(level, f"jsonPayload.{key}")
+            except EntryError:
+                continue  # a payload's own odd level must not cost us the entry
+    if http and http.status:
+        return (Severity.ERROR if http.status >= 500 else
+                Severity.WARNING if http.status >= 400 else Severity.INFO)
+    return Severity.DEFAULT
+
+
+def _to_severity(value: object, field: str) -> Severity:
+    if isinstance(value, bool):
+        raise EntryError(field, f"{field} must be a LogSeverity name or number, got a boolean")
+    if isinstance(value, int):
+        return _NUMERIC_LEVELS.get(value) or Severity.parse(str(value))
+    if isinstance(value, str):
+        try:
+            return Severity.parse(value)
+        except ValueError as err:
+            raise EntryError(field, f"{field}: {err}") from None
+    raise EntryError(field, f"{field} must be a LogSeverity name or number, "
+                     f"got {type(value).__name__}")
+
+
+def _http(value: object) -> HttpSummary | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise EntryError("httpRequest", "httpRequest must be a JSON object")
+    status = value.get("status")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if status is not None and not isinstance(status, int):
+        raise EntryError("httpRequest.status", "httpRequest.status must be an integer")
+    latency = value.get("latency")
+    latency_s = None
+    if isinstance(latency, str) and latency.endswith("s"):
+        try:
+            latency_s = float(latency[:-1])
+        except ValueError:
+            latency_s = None
+    return HttpSummary(method=str(value.get("requestMethod") or "GET").upper(),
+                       status=status or None, route=route_shape(str(value.get("requestUrl") or "")),
+                       latency_s=latency_s)
+
+
+def route_shape(url: str) -> str:
+    """`https://h/api/users/42/orders?x=1` -> `/api/users/<*>/orders`: the route, not the URL."""
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+    segments = [("<*>" if _ROUTE_SEGMENT.match(s) else s) for s in path.split("/")]
+    return "/".join(segments) or "/"
+
+
+def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> SourceLocation | None:
+    value = raw.get("sourceLocation") or payload.get(SOURCE_LOCATION_KEY)
+    if isinstance(value, dict) and value.get("file"):
+        line = value.get("line")
+        number = int(line) if isinstance(line, int | str) and str(line).isdigit() else None
+        return SourceLocation(str(value["file"]), number, str(value.get("function") or ""))
+    caller = payload.get("caller")  # zap / zerolog: "pkg/file.go:42"
+    if isinstance(caller, str) and ":" in caller:
+        file, _, line = caller.rpartition(":")
+        return SourceLocation(file, int(line) if line.isdigit() else None)
+    return None
+
+
+def _logger(payload: Mapping[str, Any]) -> str:
+    for key in _LOGGER_KEYS:
+        value = payload.get(key)
+        if value is None and "." in key:
+            outer, inner = key.split(".", 1)
+            nested = payload.get(outer)
+            value = nested.get(inner) if isinstance(nested, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    context = payload.get("context")
+    if isinstance(context, dict) and isinstance(context.get("name"), str):
+        return str(context["name"])
+    return ""
+
+
+def _mapping(value: object, field: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EntryError(field, f"{field} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _str_map(value: object, field: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _mapping(value, field).items()}

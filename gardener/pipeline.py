@@ -1,0 +1,117 @@
+"""The whole job in one place: source → entries → mine → prioritise → compare → gate → report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from gardener.baseline import compare
+from gardener.clusters import ClusterBuilder
+from gardener.config import Config
+from gardener.entries import parse_entry
+from gardener.gate import decide, parse_fail_on
+from gardener.mining import Miner
+from gardener.model import Cluster, Finding, Skip
+from gardener.queries import join, resource_filter, time_filter
+from gardener.report import EntryTally, GoneCluster, Report
+from gardener.rules import prioritise
+from gardener.sources import ORIGIN_KEY, LogSource
+from gardener.worklog import cluster_ids
+
+
+def run(source: LogSource, config: Config, fail_on: str, *,
+        baseline: LogSource | None = None) -> Report:
+    """Analyse `source` (optionally against `baseline`) and decide the gate."""
+    parse_fail_on(fail_on)  # a bad --fail-on is a usage error before any work is done
+    miner = Miner()  # one miner for both windows, so the same template is the same cluster
+    field_paths = {path for rule in config.rules for path in rule.match.fields}
+    tally, builder = read(source, miner, field_paths)
+    before = read(baseline, miner, field_paths) if baseline is not None else None
+    clusters = builder.build()
+    info = source.info()
+    start, end = info.start or tally.first, info.end or tally.last
+    changes, gone = compare(clusters, before[1].build() if before else None,
+                            now_seconds=_seconds(start, end),
+                            before_seconds=_seconds(*_window(baseline, before[0]))
+                            if baseline is not None and before else 1.0)
+    findings = order(changes.annotate(prioritise(c, config.rules, tally.analysed,
+                                                 changes.status_of(c.fingerprint)))
+                     for c in clusters)
+    readable = tally.analysed > 0 or not tally.reasons
+    gate = decide(findings, fail_on, readable=readable, labels=cluster_ids(tuple(findings)))
+    base = info.filter or join(resource_filter(_resources(clusters)),
+                               time_filter(start, end) if start and end else "")
+    return Report(
+        service=config.service or _service(clusters), project=info.project or _project(clusters),
+        source=info, window_start=start, window_end=end,
+        entries=tally.stats(truncated=info.truncated), severity_counts=dict(tally.severities),
+        findings=tuple(findings), gate=gate, base_filter=base,
+        baseline=_describe(baseline) if baseline is not None else "",
+        gone=tuple(GoneCluster(g.fingerprint, g.template, g.baseline_count) for g in gone))
+
+
+def read(source: LogSource, miner: Miner, field_paths: Iterable[str] = ()
+         ) -> tuple[EntryTally, ClusterBuilder]:
+    """Stream a source into the miner and per-key tallies, counting analysed and skipped."""
+    tally = EntryTally()
+    builder = ClusterBuilder(miner, field_paths)
+    for index, item in enumerate(source.read()):
+        if isinstance(item, Skip):
+            tally.skip(item)
+            continue
+        origin = item.pop(ORIGIN_KEY, None) or f"entry #{index}"
+        entry = parse_entry(item, origin)
+        if isinstance(entry, Skip):
+            tally.skip(entry)
+        else:
+            tally.add(entry)
+            builder.add(entry)
+    return tally, builder
+
+
+def _window(source: LogSource, tally: EntryTally) -> tuple[datetime | None, datetime | None]:
+    info = source.info()
+    return info.start or tally.first, info.end or tally.last
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float:
+    """Window length for rates; at least a minute so a burst in one second is not infinite."""
+    if start is None or end is None:
+        return 60.0
+    return max(60.0, (end - start).total_seconds())
+
+
+def _describe(source: LogSource) -> str:
+    info = source.info()
+    if info.inputs:
+        return "the baseline " + ", ".join(info.inputs)
+    return "the baseline window"
+
+
+def order(findings: Iterable[Finding]) -> list[Finding]:
+    """Most urgent first, then largest, then by template so ties are deterministic."""
+    return sorted(findings, key=lambda f: (f.priority, -f.cluster.count, f.cluster.template))
+
+
+def _resources(clusters: list[Cluster]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    totals: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+    for cluster in clusters:
+        totals.update(cluster.resources)
+    return [key for key, _ in sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+
+
+def _service(clusters: list[Cluster]) -> str:
+    for _, labels in _resources(clusters):
+        names = dict(labels)
+        for key in ("service_name", "container_name", "module_id", "function_name"):
+            if names.get(key):
+                return names[key]
+    return ""
+
+
+def _project(clusters: list[Cluster]) -> str:
+    for _, labels in _resources(clusters):
+        if dict(labels).get("project_id"):
+            return dict(labels)["project_id"]
+    return ""

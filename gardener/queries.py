@@ -1,0 +1,79 @@
+"""Cloud Logging filters, `gcloud` commands and Logs Explorer links that reproduce a worklog."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import quote
+
+_CONSTANT_RUN = re.compile(r"[^<>*\"\\]+")
+_RESOURCE_LABELS = ("service_name", "revision_name", "cluster_name", "namespace_name",
+                    "container_name", "location")
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2025-09-15T23:46:21Z` (UTC, second precision unless sub-second matters)."""
+    text = moment.isoformat().replace("+00:00", "Z")
+    return text
+
+
+def quote_filter_string(text: str) -> str:
+    """A double-quoted Logging query string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def resource_filter(resources: Iterable[tuple[str, tuple[tuple[str, str], ...]]]) -> str:
+    """`resource.type="cloud_run_revision" AND resource.labels.service_name="x"` for the most
+    common resource (type plus the labels that name the workload)."""
+    for rtype, labels in resources:
+        parts = [f"resource.type={quote_filter_string(rtype)}"]
+        parts += [f"resource.labels.{k}={quote_filter_string(v)}" for k, v in labels
+                  if k in _RESOURCE_LABELS and k != "revision_name" and k != "location"]
+        return " AND ".join(parts)
+    return ""
+
+
+def time_filter(start: datetime, end: datetime) -> str:
+    """Both bounds, always: without them Cloud Logging silently reads only the last 24 hours."""
+    return f'timestamp>="{rfc3339(start)}" AND timestamp<="{rfc3339(end)}"'
+
+
+def template_filter(template: str, *, http_method: str = "", status_class: str = "") -> str:
+    """A filter clause that finds a template's entries: its longest constant fragment as a
+    phrase, or for request logs the method, status range and route prefix."""
+    if http_method:
+        clauses = [f"httpRequest.requestMethod={quote_filter_string(http_method)}"]
+        if status_class[:1].isdigit() and status_class.endswith("xx"):
+            low = int(status_class[0]) * 100
+            clauses.append(f"httpRequest.status>={low} AND httpRequest.status<{low + 100}")
+        route = template.split(" ")[1] if " " in template else ""
+        prefix = route.split("<*>")[0]
+        if len(prefix) > 1:
+            clauses.append(f"httpRequest.requestUrl:{quote_filter_string(prefix)}")
+        return " AND ".join(clauses)
+    fragments = sorted((f.strip() for f in _CONSTANT_RUN.findall(template)), key=len,
+                       reverse=True)
+    best = fragments[0][:200] if fragments and fragments[0] else ""
+    return quote_filter_string(best) if best else ""
+
+
+def join(*clauses: str) -> str:
+    """AND the non-empty clauses together."""
+    return " AND ".join(f"({c})" if " OR " in c else c for c in clauses if c)
+
+
+def gcloud_command(filter_: str, project: str) -> str:
+    """The `gcloud logging read` command for a filter, shell-quoted."""
+    project_flag = f" --project={shlex.quote(project)}" if project else ""
+    return f"gcloud logging read {shlex.quote(filter_)}{project_flag} --format=json"
+
+
+def logs_explorer_url(project: str, filter_: str, start: datetime | None = None,
+                      end: datetime | None = None) -> str:
+    """A Logs Explorer link that opens the same query over the same window."""
+    url = "https://console.cloud.google.com/logs/query;query=" + quote(filter_, safe="")
+    if start and end:
+        url += f";startTime={rfc3339(start)};endTime={rfc3339(end)}"
+    return url + (f"?project={quote(project, safe='')}" if project else "")

@@ -1,0 +1,227 @@
+"""Render the worklog document as Markdown a person scanning a PR reads top-down.
+
+Verdict first, then the cluster table, then one section per cluster. Every log-derived string
+goes through `gardener.markup` (it is already redacted in the document). Deterministic: the same
+document gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from gardener.markup import code, code_block, details, inline
+from gardener.queries import gcloud_command
+
+MAX_TIMELINE_ROWS = 90
+BAR_WIDTH = 30
+_BUCKETS = (1, 5, 15, 60, 360, 1440)  # minutes per timeline row, smallest that fits
+
+
+def markdown(doc: Mapping[str, Any]) -> str:
+    """The full worklog."""
+    parts = [header(doc), verdict(doc), overview(doc), cluster_table(doc["clusters"])]
+    parts += [cluster_section(c) for c in doc["clusters"]]
+    parts += [gone_section(doc), skipped_section(doc), reproduce_section(doc)]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def header(doc: Mapping[str, Any]) -> str:
+    service = doc.get("service") or "unknown service"
+    return f"# Log Gardener worklog: {inline(service)}"
+
+
+def verdict(doc: Mapping[str, Any]) -> str:
+    """One line that says pass or fail and why, then the reasons."""
+    gate = doc["gate"]
+    if gate["passed"]:
+        line = f"**Verdict: ✅ passed** (`--fail-on {inline(gate['fail_on'])}`)"
+    else:
+        line = f"**Verdict: ❌ failed** (`--fail-on {inline(gate['fail_on'])}`)"
+    summary = doc["summary"]
+    counts = ", ".join(f"{n} {p}" for p, n in summary["by_priority"].items() if n)
+    line += f": {summary['clusters']} clusters" + (f" ({counts})" if counts else "")
+    change = change_line(doc)
+    lines = [line] + ([change] if change else [])
+    lines += [f"- {inline(reason, 400)}" for reason in gate["reasons"]]
+    return "\n".join(lines)
+
+
+def change_line(doc: Mapping[str, Any]) -> str:
+    """`Against the baseline: 2 new clusters, 1 spiking, 3 gone.` (empty without a baseline)."""
+    summary = doc["summary"]
+    if not summary.get("baseline"):
+        return ""
+    return (f"Against {inline(summary['baseline'])}: **{summary['new']} new** "
+            f"clusters, **{summary['spiking']} spiking**, {summary['gone']} gone.")
+
+
+def overview(doc: Mapping[str, Any]) -> str:
+    window, entries = doc["window"], doc["entries"]
+    lines = []
+    if window["start"]:
+        lines.append(f"- **Window:** {window['start']} → {window['end']} (UTC)")
+    if doc.get("project"):
+        lines.append(f"- **Project:** {inline(doc['project'])}")
+    source = doc["source"]
+    inputs = ", ".join(inline(i) for i in source["inputs"])
+    lines.append(f"- **Source:** {source['kind']}" + (f" ({inputs})" if inputs else ""))
+    skipped = f", **{entries['skipped']:,} skipped** (see below)" if entries["skipped"] else ""
+    cut = " — truncated by --max-entries" if entries["truncated"] else ""
+    lines.append(f"- **Entries:** {entries['total']:,} read, {entries['analysed']:,} "
+                 f"analysed{skipped}{cut}")
+    total = entries["analysed"] or 1
+    severities = " · ".join(f"{name} {n:,} ({_pct(n / total)})"
+                            for name, n in doc["severity_counts"].items())
+    if severities:
+        lines.append(f"- **Severity:** {severities}")
+    lines += [f"- **Note:** {inline(n, 400)}" for n in source.get("notes", [])]
+    return "\n".join(lines)
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} entry" if count == 1 else f"{count:,} entries"
+
+
+def _pct(share: float) -> str:
+    pct = share * 100
+    return f"{pct:.2f}%" if pct < 1 else f"{pct:.1f}%"
+
+
+def _time(stamp: str) -> str:
+    """`2025-09-15T23:46:30.123Z` -> `23:46:30` for tables (the date is in the header)."""
+    return stamp[11:19] if len(stamp) >= 19 else stamp
+
+
+def cluster_table(clusters: Sequence[Mapping[str, Any]]) -> str:
+    if not clusters:
+        return "## Clusters\n\nNo entries in this window."
+    rows = ["## Clusters", "",
+            "| | Priority | Cluster | Count | Share | First seen | Last seen |",
+            "|---|---|---|---:|---:|---|---|"]
+    for c in clusters:
+        status = f" · {c['status']}" if c.get("status") and c["status"] != "known" else ""
+        muted = " (muted)" if c["muted"] else ""
+        rows.append(f"| {c['id']} | {c['priority']}{status}{muted} | {inline(c['title'], 120)} | "
+                    f"{c['count']:,}{_rate(c)} | {_pct(c['share'])} | {_time(c['first_seen'])} | "
+                    f"{_time(c['last_seen'])} |")
+    return "\n".join(rows)
+
+
+def _rate(c: Mapping[str, Any]) -> str:
+    if c.get("status") == "new":
+        return " (new)"
+    ratio = c.get("rate_ratio")
+    return f" (×{ratio:g})" if c.get("status") == "spiking" and ratio else ""
+
+
+def cluster_section(c: Mapping[str, Any]) -> str:
+    """One cluster: counts, template, locations, timeline, samples, how to reproduce."""
+    severities = " · ".join(f"{k} {v:,}" for k, v in c["severity_counts"].items())
+    lines = [f"## {c['id']} · {c['priority']} · {inline(c['title'], 120)}", "",
+             f"**{_entries(c['count'])} ({_pct(c['share'])})** · {severities} · "
+             f"first {c['first_seen']} · last {c['last_seen']}"]
+    if c.get("status"):
+        base = c.get("baseline_count")
+        lines.append(f"- **Change:** {c['status']} (baseline {base:,} entries)"
+                     if base is not None else f"- **Change:** {c['status']}")
+    lines.append(f"- **Why {c['priority']}:** {inline(c['reason'])} (rule `{inline(c['rule'])}`)"
+                 + (" — **muted**" if c["muted"] else ""))
+    lines.append(f"- **Template:** {code(c['template'], 1000)}")
+    if c.get("exception_type"):
+        lines.append(f"- **Exception:** {code(c['exception_type'])}")
+    if c["source_locations"]:
+        locs = ", ".join(code(_location(loc)) + f" ×{loc['count']:,}"
+                         for loc in c["source_locations"][:5])
+        lines.append(f"- **Source locations:** {locs}")
+    if c["resources"]:
+        res = ", ".join(code(_resource(r)) + f" ×{r['count']:,}" for r in c["resources"][:3])
+        lines.append(f"- **Resources:** {res}")
+    if c.get("loggers"):
+        lines.append("- **Loggers:** " + ", ".join(code(k) + f" ×{v:,}"
+                                                   for k, v in list(c["loggers"].items())[:3]))
+    lines += ["", "Timeline (entries per interval, UTC):", "",
+              code_block(timeline(c["timeline"]))]
+    for i, sample in enumerate(c["samples"], 1):
+        lines += ["", f"Sample {i} · {sample['severity']} · {sample['timestamp']} · "
+                  f"insertId {code(sample['insert_id'])}", "", code_block(sample["message"])]
+        lines += ["", details("Full entry (redacted)",
+                              code_block(json.dumps(sample["entry"], indent=2, sort_keys=True,
+                                                    ensure_ascii=False), "json"))]
+    lines += ["", "Reproduce:", "", code_block(c["gcloud"], "bash"), "",
+              f"[Open in Logs Explorer]({c['logs_explorer_url']})"]
+    return "\n".join(lines)
+
+
+def _location(loc: Mapping[str, Any]) -> str:
+    text = loc["file"] if loc["line"] is None else f"{loc['file']}:{loc['line']}"
+    return f"{text} ({loc['function']})" if loc["function"] else text
+
+
+def _resource(r: Mapping[str, Any]) -> str:
+    labels = " ".join(f"{k}={v}" for k, v in r["labels"].items())
+    return f"{r['type']} {labels}".strip()
+
+
+def timeline(points: Sequence[Mapping[str, Any]]) -> str:
+    """Per-minute counts as text bars, with empty minutes shown, coarser buckets if long."""
+    if not points:
+        return "(no entries)"
+    counts = {datetime.fromisoformat(p["minute"]): p["count"] for p in points}
+    first, last = min(counts), max(counts)
+    span = int((last - first).total_seconds() // 60) + 1
+    step = next((b for b in _BUCKETS if span / b <= MAX_TIMELINE_ROWS), _BUCKETS[-1])
+    buckets: dict[datetime, int] = {}
+    epoch = datetime.fromtimestamp(0, first.tzinfo)
+    for moment, n in counts.items():
+        minutes = int((moment - epoch).total_seconds() // 60)
+        key = epoch + timedelta(minutes=minutes - minutes % step)
+        buckets[key] = buckets.get(key, 0) + n
+    start, end = min(buckets), max(buckets)
+    peak = max(buckets.values())
+    rows = [] if step == 1 else [f"({step}-minute buckets)"]
+    moment = start
+    while moment <= end:
+        n = buckets.get(moment, 0)
+        bar = "█" * max(1, round(n / peak * BAR_WIDTH)) if n else ""
+        rows.append(f"{moment:%m-%d %H:%M}  {n:>6,}  {bar}")
+        moment += timedelta(minutes=step)
+    return "\n".join(rows)
+
+
+def gone_section(doc: Mapping[str, Any]) -> str:
+    gone = doc.get("gone") or []
+    if not gone:
+        return ""
+    rows = ["## Gone since the baseline", ""]
+    rows += [f"- {code(g['template'], 200)} ({g['baseline_count']:,} entries before)"
+             for g in gone]
+    return "\n".join(rows)
+
+
+def skipped_section(doc: Mapping[str, Any]) -> str:
+    entries = doc["entries"]
+    if not entries["skipped"]:
+        return ""
+    rows = ["## Skipped entries", "",
+            f"{entries['skipped']:,} of {entries['total']:,} elements could not be analysed:", ""]
+    rows += [f"- {inline(reason, 200)}: {n:,}" for reason, n in entries["skipped_reasons"].items()]
+    examples = entries.get("skipped_examples") or []
+    if examples:
+        rows += ["", details("First skipped elements", "\n".join(f"- {inline(e, 300)}"
+                                                              for e in examples))]
+    return "\n".join(rows)
+
+
+def reproduce_section(doc: Mapping[str, Any]) -> str:
+    source = doc["source"]
+    if not source["filter"]:
+        return ""
+    return "\n".join(["## Reproduce this worklog", "",
+                      code_block(gcloud_command(source["filter"], doc.get("project") or ""),
+                                 "bash"), "",
+                      f"[Open in Logs Explorer]({source['logs_explorer_url']})",
+                      "", "<sub>Generated by Log Gardener "
+                      f"{doc['tool']['version']} (schema {doc['schema_version']}).</sub>"])

@@ -1,0 +1,113 @@
+"""The report: what was read, what was skipped and why, the findings in order, and the verdict."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from gardener.model import Finding, Gate, LogEntry, Severity, Skip
+from gardener.sources import SourceInfo
+
+MAX_SKIP_EXAMPLES = 20
+"""Skipped entries named one by one in the worklog; the rest are counted by reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryStats:
+    """How many entries were read, analysed and skipped."""
+
+    total: int
+    """Elements read from the source (good and bad)."""
+    analysed: int
+    """Entries that made it into clusters."""
+    skipped_reasons: Mapping[str, int]
+    """Skips per `field: reason` (counts)."""
+    skip_examples: tuple[str, ...]
+    """The first skipped elements, each named by file and index/insertId with its reason."""
+    truncated: bool = False
+    """A `--max-entries` cap stopped the read."""
+
+    @property
+    def skipped(self) -> int:
+        """Elements that could not be used."""
+        return sum(self.skipped_reasons.values())
+
+
+class EntryTally:
+    """Counts entries and skips as they stream past; also the window and severities."""
+
+    def __init__(self) -> None:
+        self.analysed = 0
+        self.severities: Counter[Severity] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.examples: list[str] = []
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+
+    def add(self, entry: LogEntry) -> None:
+        self.analysed += 1
+        self.severities[entry.severity] += 1
+        if self.first is None or entry.timestamp < self.first:
+            self.first = entry.timestamp
+        if self.last is None or entry.timestamp > self.last:
+            self.last = entry.timestamp
+
+    def skip(self, skip: Skip) -> None:
+        self.reasons[f"{skip.field}: {_reason_kind(skip.reason)}"] += 1
+        if len(self.examples) < MAX_SKIP_EXAMPLES:
+            self.examples.append(f"{skip.origin}: {skip.field}: {skip.reason}")
+
+    def stats(self, truncated: bool = False) -> EntryStats:
+        return EntryStats(total=self.analysed + sum(self.reasons.values()),
+                          analysed=self.analysed, skipped_reasons=dict(self.reasons),
+                          skip_examples=tuple(self.examples), truncated=truncated)
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons that differ only by entry index (`invalid JSON in entry 7: ...`)."""
+    words = [("N" if w.rstrip(";:,").isdigit() else w) for w in reason.split()]
+    return " ".join(words)[:160]
+
+
+@dataclass(frozen=True, slots=True)
+class GoneCluster:
+    """A cluster of the baseline that did not appear in this window."""
+
+    fingerprint: str
+    """Its fingerprint."""
+    template: str
+    """Its template (not yet redacted)."""
+    baseline_count: int
+    """Its entries in the baseline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything the worklog says, before rendering."""
+
+    service: str
+    """Service the entries came from (or configured)."""
+    project: str
+    """Google Cloud project, when known."""
+    source: SourceInfo
+    """How the entries were read."""
+    window_start: datetime | None
+    """Start of the window (asked for, else the earliest entry)."""
+    window_end: datetime | None
+    """End of the window (asked for, else the latest entry)."""
+    entries: EntryStats
+    """Read / analysed / skipped counts."""
+    severity_counts: Mapping[Severity, int]
+    """Analysed entries per severity."""
+    findings: tuple[Finding, ...]
+    """Clusters with priorities, ordered by priority then count (most urgent first)."""
+    gate: Gate
+    """The verdict."""
+    base_filter: str
+    """Cloud Logging filter for the service and window (clusters AND their own clause to it)."""
+    baseline: str = ""
+    """What the findings were compared against (empty without a baseline)."""
+    gone: tuple[GoneCluster, ...] = ()
+    """Baseline clusters absent now."""

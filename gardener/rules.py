@@ -1,0 +1,188 @@
+"""Priority rules: the defaults that encode what P0-P4 mean, and the machinery for team rules.
+
+Rules match a whole cluster. A condition on an entry attribute (severity, resource, logger,
+source location, payload field, status class) holds when any entry of the cluster satisfies it;
+`template` is a regex searched in the cluster's template; `min_count`/`min_share` look at its size.
+Rules are tried in order, team rules before defaults; for each of priority, title and mute the
+first matching rule that sets it wins, and labels add up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gardener.model import Cluster, Finding, Priority, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Conditions on a cluster; all given ones must hold."""
+
+    template: re.Pattern[str] | None = None
+    """Searched in the template."""
+    severities: frozenset[Severity] | None = None
+    """Some entry has one of these severities."""
+    resource_type: str | None = None
+    """Some entry comes from this resource type."""
+    resource_labels: Mapping[str, str] = field(default_factory=dict)
+    """Some entry's resource has all these labels (exact values)."""
+    logger: re.Pattern[str] | None = None
+    """Searched in the logger names of the cluster."""
+    source: re.Pattern[str] | None = None
+    """Searched in `file:line (function)` of the cluster's source locations."""
+    exception: re.Pattern[str] | None = None
+    """Searched in the exception types of the cluster's stack traces."""
+    status_classes: frozenset[str] | None = None
+    """Some request log has one of these status classes (`5xx`, `4xx`, `429`)."""
+    fields: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    """Payload field path (dotted) -> regex searched in some entry's value."""
+    min_count: int = 0
+    """The cluster has at least this many entries."""
+    min_share: float = 0.0
+    """The cluster holds at least this share (0..1) of the analysed entries."""
+    statuses: frozenset[str] | None = None
+    """The cluster's change status against the baseline (`new`, `spiking`, `known`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """When `match` holds, set what is given."""
+
+    name: str
+    """`default:<id>` or `team:<name>`; shown in the worklog as the reason's source."""
+    match: Match
+    """The conditions."""
+    reason: str
+    """Why, in words a reader of the worklog understands."""
+    priority: Priority | None = None
+    """Priority to give, if any."""
+    title: str | None = None
+    """Title to give, if any."""
+    labels: tuple[str, ...] = ()
+    """Labels to add."""
+    mute: bool | None = None
+    """Mute (True) or un-mute (False) the cluster, if given."""
+
+
+def matches(rule: Match, cluster: Cluster, total: int, status: str = "") -> bool:
+    """Whether every condition of `rule` holds for `cluster` (`total` analysed entries)."""
+    checks = (
+        rule.template is None or rule.template.search(cluster.template) is not None,
+        rule.severities is None or any(s in rule.severities for s in cluster.severity_counts),
+        rule.resource_type is None or any(t == rule.resource_type for t, _ in cluster.resources),
+        not rule.resource_labels or any(rule.resource_labels.items() <= dict(labels).items()
+                                        for _, labels in cluster.resources),
+        rule.logger is None or _any_search(rule.logger, cluster.loggers),
+        rule.source is None or _any_search(rule.source, (str(s) for s in cluster.source_locations)),
+        rule.exception is None or _any_search(rule.exception, cluster.exception_types),
+        rule.status_classes is None or any(c in rule.status_classes
+                                           for c in cluster.status_classes),
+        all(any(path == p and regex.search(v) for p, v in cluster.field_values)
+            for path, regex in rule.fields.items()),
+        cluster.count >= rule.min_count,
+        total == 0 or cluster.count / total >= rule.min_share,
+        rule.statuses is None or status in rule.statuses,
+    )
+    return all(checks)
+
+
+def _any_search(regex: re.Pattern[str], values: Iterable[str]) -> bool:
+    return any(regex.search(v) for v in values)
+
+
+def prioritise(cluster: Cluster, rules: Sequence[Rule], total: int, status: str = "") -> Finding:
+    """Apply `rules` (team rules first, then `DEFAULT_RULES`) to one cluster."""
+    priority: Priority | None = None
+    title: str | None = None
+    mute: bool | None = None
+    labels: list[str] = []
+    rule_name, reason = "default:normal", "normal operation"
+    for rule in (*rules, *DEFAULT_RULES):
+        if not matches(rule.match, cluster, total, status):
+            continue
+        if priority is None and rule.priority is not None:
+            priority, rule_name, reason = rule.priority, rule.name, rule.reason
+        title = title if title is not None else rule.title
+        mute = mute if mute is not None else rule.mute
+        labels.extend(label for label in rule.labels if label not in labels)
+    return Finding(cluster=cluster, priority=priority if priority is not None else Priority.P4,
+                   title=title or default_title(cluster.template), rule=rule_name, reason=reason,
+                   labels=tuple(labels), muted=bool(mute))
+
+
+def default_title(template: str, limit: int = 90) -> str:
+    """A short title from a template: wildcards as `…`, whitespace collapsed, cut at a word."""
+    text = " ".join(template.replace("<*>", "…").split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_AT_LEAST_WARNING = frozenset(s for s in Severity if s >= Severity.WARNING)
+_AT_LEAST_ERROR = frozenset(s for s in Severity if s >= Severity.ERROR)
+_BROKEN_WORDS = _rx(
+    r"fail|error|exception|refused|denied|unavailable|timed? ?out|timeout|retry|retrying|"
+    r"violation|invalid|could not|couldn't|cannot|can't|unable|dropp|lost|reset|corrupt|"
+    r"deadlock|inconsisten|mismatch|unexpected|degraded|exceeded|reject|abort|panic|crash|leak")
+_HYGIENE_WORDS = _rx(
+    r"deprecat|not (?:set|configured|available|installed|found)|missing|whitespace|sanitiz|"
+    r"using default|falling back|fallback|no .{1,40} configured|unset|obsolete|legacy|"
+    r"consider (?:setting|using)|should be set|insecure|self-signed")
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("default:crash-loop", Match(template=_rx(
+        r"container called exit\(|exited with (?:exit )?(?:code|status) [1-9]|crashloopbackoff|"
+        r"back-off restarting failed container|instance failed to start|"
+        r"container failed to start|terminated.{0,40}(?:error|signal)|process exited|"
+        r"worker .{0,40}(?:died|exited|was killed)|segmentation fault|core dumped")),
+        "the service is crashing or restarting: it cannot serve", Priority.P0),
+    Rule("default:failed-probe", Match(template=_rx(
+        r"(?:startup|liveness|readiness|health) ?(?:tcp |http |grpc )?probe failed|"
+        r"health ?check(?:s)? failed|failed to start and listen on the port|"
+        r"ready condition status changed to false|probe failed.{0,80}not (?:be )?started")),
+        "startup or health probes fail: instances never become ready", Priority.P0),
+    Rule("default:out-of-memory", Match(template=_rx(
+        r"out of memory|oomkill|oom-kill|memory limit .{0,40}exceeded|exceeded .{0,30}memory "
+        r"limit|outofmemoryerror|memoryerror|cannot allocate memory")),
+        "out-of-memory kills: instances die under load", Priority.P0),
+    Rule("default:critical", Match(severities=frozenset(s for s in Severity
+                                                        if s >= Severity.CRITICAL)),
+         "logged at CRITICAL or above", Priority.P0),
+    Rule("default:startup-timeout", Match(template=_rx(
+        r"(?:startup|start-up|initiali[sz]|boot|lifespan|on_start|warm ?up|migrat)"
+        r".{0,80}(?:timed? ?out|timeout|deadline exceeded)|"
+        r"(?:timed? ?out|timeout|deadline exceeded).{0,80}(?:startup|start-up|initiali[sz]|boot)|"
+        r"timeout\w* at .{0,200}(?:startup|initiali[sz]e|lifespan|boot|on_start)"),
+        severities=_AT_LEAST_WARNING),
+        "a start-up dependency timed out: the service cannot start", Priority.P0),
+    Rule("default:go-panic", Match(exception=_rx(r"^panic$"), severities=_AT_LEAST_ERROR),
+         "the process panicked and exited", Priority.P0),
+    Rule("default:unhandled-exception", Match(exception=_rx(r"."), severities=_AT_LEAST_ERROR),
+         "an exception escaped with a stack trace", Priority.P1),
+    Rule("default:unhandled", Match(template=_rx(r"unhandled|uncaught"),
+                                    severities=_AT_LEAST_WARNING),
+         "an unhandled error", Priority.P1),
+    Rule("default:server-error", Match(status_classes=frozenset({"5xx"})),
+         "requests answered 5xx: users see failures", Priority.P1),
+    Rule("default:error", Match(severities=_AT_LEAST_ERROR),
+         "logged at ERROR", Priority.P1),
+    Rule("default:rate-limited", Match(status_classes=frozenset({"429"})),
+         "requests are being rate limited", Priority.P2),
+    Rule("default:broken-warning", Match(template=_BROKEN_WORDS,
+                                         severities=frozenset({Severity.WARNING})),
+         "a warning that says something did not work", Priority.P2),
+    Rule("default:hygiene", Match(template=_HYGIENE_WORDS),
+         "configuration or hygiene: worth fixing, not urgent", Priority.P3),
+    Rule("default:warning", Match(severities=frozenset({Severity.WARNING})),
+         "other warnings", Priority.P3),
+    Rule("default:client-error", Match(status_classes=frozenset({"4xx"})),
+         "requests answered 4xx", Priority.P3),
+)
+"""What P0-P4 mean by default (README: "Default rules"). Order matters: the first that sets a
+priority wins, so the most urgent meanings come first."""

@@ -1,0 +1,191 @@
+"""Read `gcloud logging read --format=json` exports (a JSON array) or JSON Lines, streaming.
+
+Bad elements become `Skip`s naming the file, the entry and the problem; reading goes on with the
+next element, so one broken line never costs the rest of the export.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from gardener.errors import InputError
+from gardener.model import Skip
+from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
+
+CHUNK = 1 << 20
+"""Characters read at a time: large enough that per-read overhead vanishes, small enough for RSS."""
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
+_NEXT_LINE_OBJECT = re.compile(r"\n\s*(?=\{)")
+
+
+class FileSource:
+    """Entries from one or more export files; `-` is standard input."""
+
+    def __init__(self, paths: Sequence[str], stdin: TextIO | None = None) -> None:
+        self.paths = tuple(paths)
+        self.stdin = stdin
+
+    def read(self) -> Iterator[RawEntry | Skip]:
+        for path in self.paths:
+            if path == "-":
+                if self.stdin is None:
+                    raise InputError("--input - given but there is no standard input")
+                yield from read_stream(self.stdin, "<stdin>")
+                continue
+            try:
+                with open(path, encoding="utf-8-sig", errors="replace") as stream:
+                    yield from read_stream(stream, path)
+            except FileNotFoundError:
+                raise InputError(f"{path}: no such file",
+                                 fix="check the --input path; export with "
+                                 "gcloud logging read ... --format=json > FILE") from None
+            except (IsADirectoryError, PermissionError) as err:
+                raise InputError(f"{path}: cannot read: {err.strerror}") from None
+
+    def info(self) -> SourceInfo:
+        return SourceInfo(kind="file", inputs=tuple(Path(p).name if p != "-" else "-"
+                                                    for p in self.paths))
+
+
+def read_stream(stream: TextIO, name: str) -> Iterator[RawEntry | Skip]:
+    """Decode a JSON array of entries, or concatenated/line-delimited JSON objects."""
+    reader = _Reader(stream)
+    first = reader.peek()
+    if first == "":
+        yield Skip(name, "(file)", "the file is empty; an export with no entries is `[]`")
+    elif first == "[":
+        reader.pos += 1
+        yield from _array(reader, name)
+    elif first == "{":
+        yield from _lines(reader, name)
+    else:
+        yield Skip(name, "(json)", f"not JSON: starts with {first!r}; expected the output of "
+                   "`gcloud logging read --format=json` (a JSON array) or JSON Lines")
+
+
+class _Reader:
+    """A growing text buffer over a stream, with a read position."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.buf = ""
+        self.pos = 0
+        self.offset = 0  # characters dropped from the front of buf
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.stream.read(CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.offset += self.pos
+        self.buf = self.buf[self.pos:] + chunk
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-whitespace character ('' at the end)."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def decode(self) -> object:
+        """The next JSON value; ValueError if it is malformed (or cut off at the end)."""
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if self.more():
+                    continue
+                raise
+            if end == len(self.buf) and not self.eof and not isinstance(value, dict | list):
+                if self.more():  # a number or literal may continue in the next chunk
+                    continue
+            self.pos = end
+            return value
+
+    def skip_to(self, pattern: re.Pattern[str]) -> bool:
+        """Move past the next match of `pattern`; False if there is none before the end."""
+        while True:
+            match = pattern.search(self.buf, self.pos)
+            if match:
+                self.pos = match.end()
+                return True
+            self.pos = max(self.pos, len(self.buf) - 64)
+            if not self.more():
+                self.pos = len(self.buf)
+                return False
+
+    def line(self) -> int:
+        """1-based line of the read position, for messages (costly: only on errors)."""
+        return self.buf.count("\n", 0, self.pos) + 1
+
+
+def _array(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
+    index = 0
+    while True:
+        char = reader.peek()
+        if char == "]":
+            return
+        if char == ",":
+            reader.pos += 1
+            continue
+        if char == "":
+            yield Skip(f"{name}#{index}", "(json)", "the JSON array is truncated (no closing `]`)"
+                       "; the export was cut off: export again or check the disk was not full")
+            return
+        try:
+            value = reader.decode()
+        except json.JSONDecodeError as err:
+            yield _invalid(reader, err, name, index)
+            index += 1
+            if not reader.skip_to(_NEXT_ELEMENT):
+                return
+            continue
+        yield _element(value, name, index)
+        index += 1
+
+
+def _lines(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
+    index = 0
+    while True:
+        char = reader.peek()
+        if char == "":
+            return
+        try:
+            value = reader.decode()
+        except json.JSONDecodeError as err:
+            yield _invalid(reader, err, name, index)
+            index += 1
+            if not reader.skip_to(_NEXT_LINE_OBJECT):
+                return
+            continue
+        yield _element(value, name, index)
+        index += 1
+
+
+def _element(value: object, name: str, index: int) -> RawEntry | Skip:
+    if isinstance(value, dict):
+        value.setdefault(ORIGIN_KEY, f"{name}#{index}")
+        return value
+    kind = "null" if value is None else type(value).__name__
+    return Skip(f"{name}#{index}", "(entry)", f"expected a LogEntry JSON object, got {kind}")
+
+
+def _invalid(reader: _Reader, err: json.JSONDecodeError, name: str, index: int) -> Skip:
+    if reader.eof and err.pos >= len(reader.buf.rstrip()):
+        return Skip(f"{name}#{index}", "(json)", f"the export is truncated inside entry {index}; "
+                    "export again (was the disk full or the command interrupted?)")
+    return Skip(f"{name}#{index}", "(json)", f"invalid JSON in entry {index}: {err.msg}")

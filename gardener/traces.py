@@ -1,0 +1,150 @@
+"""Recognise multi-line stack traces (Python, Java, Node, Go) and reduce them to a cluster key.
+
+A trace clusters by its exception type and its top frames, not by its whole text: the same bug
+raised with different messages, ids or line numbers is one cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gardener.model import SourceLocation
+
+TOP_FRAMES = 3
+"""How many frames identify a trace: enough to tell call sites apart, few enough to survive
+refactors far from the failure."""
+
+_PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)', re.M)
+_PY_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Timeout"
+                     r"|Failure|Fault|[A-Z]\w*))(?::\s?(?P<msg>.*))?$")
+_JAVA_FRAME = re.compile(r"^\s+at (?P<func>[\w$.<>/]+)\((?P<loc>[^)]*)\)", re.M)
+_JAVA_HEAD = re.compile(r"^(?:Exception in thread \"[^\"]*\" )?(?:Caused by: )?"
+                        r"(?P<type>[a-zA-Z_$][\w$]*(?:\.[\w$]+)+)(?::\s?(?P<msg>.*))?$")
+_NODE_FRAME = re.compile(r"^\s+at (?:(?P<func>[^\s(]+(?: \[as \w+\])?) \()?(?P<loc>[^()\s]+?)"
+                         r"(?::(?P<line>\d+))?(?::\d+)?\)?$", re.M)
+_NODE_HEAD = re.compile(r"^(?:Uncaught )?(?P<type>[A-Z]\w*(?:Error|Exception)|Error)"
+                        r"(?: \[\w+\])?(?::\s?(?P<msg>.*))?$")
+_GO_FUNC = re.compile(r"^(?P<func>[\w./*()\-]+)\(.*\)$")
+_GO_FILE = re.compile(r"^\t(?P<file>\S+\.go):(?P<line>\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """What a stack trace says, reduced."""
+
+    exception_type: str
+    """Exception class (Python/Java/Node) or `panic` (Go); for Java, the root cause's."""
+    message: str
+    """The exception's own message (first line of it)."""
+    frames: tuple[str, ...]
+    """Top frames as `file in function`, innermost first where the language says so."""
+    location: SourceLocation | None
+    """The innermost frame with its line, for the worklog's source locations."""
+
+    def cluster_key(self) -> str:
+        """The text the miner sees for this trace: type and frames, no message, no line numbers."""
+        if not self.frames:
+            return f"{self.exception_type}: {self.message}"
+        return f"{self.exception_type} at " + " < ".join(self.frames)
+
+
+def parse_trace(text: str) -> Trace | None:
+    """A `Trace` if `text` contains a multi-line stack trace, else None."""
+    if "\n" not in text:
+        return None
+    if "Traceback (most recent call last):" in text:
+        return _python(text)
+    if "\n\tat " in text or "\n    at " in text or "\n  at " in text:
+        return _java(text) if _JAVA_FRAME.search(text) and "(" in text else _node(text)
+    if text.startswith("panic: ") or "\ngoroutine " in text:
+        return _go(text)
+    return None
+
+
+def _short_path(path: str) -> str:
+    """Drop deployment-specific prefixes so the same code clusters alike across images."""
+    for marker in ("site-packages/", "dist-packages/", "node_modules/", "/app/", "/src/",
+                   "/workspace/"):
+        if marker in path:
+            path = path.rsplit(marker, 1)[1]
+            break
+    parts = path.strip("/").split("/")
+    return "/".join(parts[-3:])
+
+
+def _python(text: str) -> Trace:
+    frames = list(_PY_FRAME.finditer(text))
+    exc_type, message = "Exception", ""
+    for line in reversed(text.rstrip().splitlines()):
+        if line and not line[0].isspace():
+            match = _PY_EXC.match(line.strip())
+            if match:
+                exc_type, message = match["type"], (match["msg"] or "").strip()
+                break
+    innermost = frames[::-1][:TOP_FRAMES]
+    location = None
+    if innermost:
+        first = innermost[0]
+        location = SourceLocation(_short_path(first["file"]), int(first["line"]), first["func"])
+    keys = tuple(f"{_short_path(f['file'])} in {f['func']}" for f in innermost)
+    return Trace(exc_type, message, keys, location)
+
+
+def _java(text: str) -> Trace:
+    lines = text.splitlines()
+    head = _JAVA_HEAD.match(lines[0].strip())
+    exc_type = head["type"] if head else lines[0].split(":")[0].strip()
+    message = (head["msg"] or "").strip() if head else ""
+    section = text
+    causes = [i for i, line in enumerate(lines) if line.lstrip().startswith("Caused by: ")]
+    if causes:
+        root = lines[causes[-1]].strip()
+        cause = _JAVA_HEAD.match(root)
+        if cause:
+            exc_type, message = cause["type"], (cause["msg"] or "").strip()
+        section = "\n".join(lines[causes[-1]:])
+    frames = list(_JAVA_FRAME.finditer(section))[:TOP_FRAMES]
+    location = None
+    if frames:
+        file, _, line = frames[0]["loc"].partition(":")
+        location = SourceLocation(file, int(line) if line.isdigit() else None, frames[0]["func"])
+    return Trace(exc_type, message, tuple(f["func"] for f in frames), location)
+
+
+def _node(text: str) -> Trace:
+    first = text.splitlines()[0].strip()
+    head = _NODE_HEAD.match(first)
+    exc_type = head["type"] if head else first.split(":")[0][:80]
+    message = (head["msg"] or "").strip() if head else first
+    frames = list(_NODE_FRAME.finditer(text))[:TOP_FRAMES]
+    keys = tuple(f"{_short_path(f['loc'])} in {f['func'] or '<anonymous>'}" for f in frames)
+    location = None
+    if frames:
+        top = frames[0]
+        line = int(top["line"]) if top["line"] else None
+        location = SourceLocation(_short_path(top["loc"]), line, top["func"] or "")
+    return Trace(exc_type, message, keys, location)
+
+
+def _go(text: str) -> Trace:
+    lines = text.splitlines()
+    message = lines[0][len("panic: "):].strip() if lines[0].startswith("panic: ") else lines[0]
+    funcs: list[str] = []
+    location = None
+    for i, line in enumerate(lines):
+        match = _GO_FUNC.match(line)
+        if not match or i + 1 >= len(lines) or not _GO_FILE.match(lines[i + 1]):
+            continue
+        func = match["func"]
+        if func.startswith(("panic(", "runtime.")) or func in {"panic"}:
+            continue
+        file_match = _GO_FILE.match(lines[i + 1])
+        assert file_match is not None
+        if location is None:
+            location = SourceLocation(_short_path(file_match["file"]), int(file_match["line"]),
+                                      func)
+        funcs.append(func)
+        if len(funcs) == TOP_FRAMES:
+            break
+    return Trace("panic", message, tuple(funcs), location)
