@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from gardener.mining import Miner
+from gardener.mining import Miner, fingerprint
 from gardener.model import Cluster, LogEntry, Severity, SourceLocation
 
 _VOLATILE_LABELS = frozenset({"pod_name", "instance_id", "instanceId", "pod_id", "container_id",
@@ -114,18 +114,22 @@ class ClusterBuilder:
     def __init__(self, miner: Miner | None = None, field_paths: Iterable[str] = ()) -> None:
         self.miner = miner if miner is not None else Miner()
         self.field_paths = tuple(field_paths)
-        self.groups: dict[int, _Group] = {}
+        self.groups: dict[int | str, _Group] = {}
 
     def add(self, entry: LogEntry) -> None:
-        key = self.miner.add(entry.mining_text)
+        key: int | str = entry.mining_text if entry.templated else self.miner.add(
+            entry.mining_text)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = _Group(entry)
         group.add(entry, self.field_paths)
 
     def build(self) -> list[Cluster]:
-        merged: dict[int, tuple[str, str, _Group]] = {}
+        merged: dict[int | str, tuple[str, str, _Group]] = {}
         for key, group in self.groups.items():
+            if isinstance(key, str):  # a ready-made template: its own cluster
+                merged[key] = (fingerprint(key), key, group)
+                continue
             mined = self.miner.resolve(key)
             if mined.id in merged:
                 merged[mined.id][2].merge(group)

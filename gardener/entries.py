@@ -26,6 +26,7 @@ _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
 # pino/bunyan numeric levels (10 trace ... 60 fatal).
 _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40: Severity.WARNING,
                    50: Severity.ERROR, 60: Severity.CRITICAL}
+_LEVEL_PREFIX = re.compile(r"^\[?(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?[:\s]")
 _ROUTE_SEGMENT = re.compile(
     r"^(?:\d+|[0-9a-fA-F-]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
     r"|[A-Za-z0-9_-]{20,}|[^/]+@[^/]+|[^/]*%[0-9A-Fa-f]{2}[^/]*)$")
@@ -59,6 +60,7 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
     message, stack = _message(raw, payload, http)
     trace = parse_trace(stack) if stack else None
     location = _source_location(raw, payload) or (trace.location if trace else None)
+    templated = bool(trace and trace.frames) or bool(http and not payload.get("message"))
     if trace:
         mining_text = trace.cluster_key()
         if "\n" in message:
@@ -72,9 +74,10 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
     return LogEntry(
         insert_id=insert_id,
         timestamp=timestamp,
-        severity=_severity(raw, payload, http),
+        severity=_severity(raw, payload, http, message),
         message=message,
         mining_text=mining_text,
+        templated=templated,
         resource_type=str(resource.get("type") or "global"),
         resource_labels=_str_map(resource.get("labels"), "resource.labels"),
         labels=_str_map(raw.get("labels"), "labels"),
@@ -196,8 +199,8 @@ def _audit_message(payload: Mapping[str, Any]) -> str:
     return f"{service} {method}".strip()
 
 
-def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any],
-              http: HttpSummary | None) -> Severity:
+def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any], http: HttpSummary | None,
+              message: str) -> Severity:
     value = raw.get("severity")
     severity = _to_severity(value, "severity") if value is not None else Severity.DEFAULT
     if severity is not Severity.DEFAULT:
@@ -213,6 +216,9 @@ def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any],
                 return _to_severity(level, f"jsonPayload.{key}")
             except EntryError:
                 continue  # a payload's own odd level must not cost us the entry
+    prefix = _LEVEL_PREFIX.match(message)
+    if prefix:  # uvicorn/gunicorn/print-style "ERROR: ..." on stderr with no severity
+        return Severity.parse(prefix.group(1))
     if http and http.status:
         return (Severity.ERROR if http.status >= 500 else
                 Severity.WARNING if http.status >= 400 else Severity.INFO)

@@ -106,6 +106,9 @@ class LogEntry:
     mining_text: str
     """What the miner clusters: `message`, or for stack traces the exception type and top frames,
     for request logs `METHOD route status-class`."""
+    templated: bool = False
+    """`mining_text` is already a template (stack traces, request logs): it bypasses the miner,
+    whose masking would erase the route or the frames that identify the cluster."""
     resource_type: str = "global"
     """`resource.type`, e.g. `cloud_run_revision`, `k8s_container`."""
     resource_labels: Mapping[str, str] = field(default_factory=dict)

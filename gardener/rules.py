@@ -145,7 +145,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("default:failed-probe", Match(template=_rx(
         r"(?:startup|liveness|readiness|health) ?(?:tcp |http |grpc )?probe failed|"
         r"health ?check(?:s)? failed|failed to start and listen on the port|"
-        r"ready condition status changed to false|probe failed.{0,80}not (?:be )?started")),
+        r"ready condition status changed to false|probe failed.{0,80}not (?:be )?started|"
+        r"(?:application|server|app) startup failed|failed to start (?:the )?(?:server|app)")),
         "startup or health probes fail: instances never become ready", Priority.P0),
     Rule("default:out-of-memory", Match(template=_rx(
         r"out of memory|oomkill|oom-kill|memory limit .{0,40}exceeded|exceeded .{0,30}memory "

@@ -1,0 +1,5 @@
+"""`python -m gardener` runs the CLI."""
+
+from gardener.cli import main_entry
+
+main_entry()
