@@ -27,6 +27,7 @@ _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
 _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40: Severity.WARNING,
                    50: Severity.ERROR, 60: Severity.CRITICAL}
 _LEVEL_PREFIX = re.compile(r"^\[?(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?[:\s]")
+_API_VERSION = re.compile(r"^v\d+(?:(?:alpha|beta|rc)\d*)?$", re.IGNORECASE)
 _ROUTE_SEGMENT = re.compile(
     r"^(?:\d+|[0-9a-fA-F-]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
     r"|[A-Za-z0-9_-]{20,}|[^/]+@[^/]+|[^/]*%[0-9A-Fa-f]{2}[^/]*)$")
@@ -264,7 +265,8 @@ def _http(value: object) -> HttpSummary | None:
 def route_shape(url: str) -> str:
     """`https://h/api/users/42/orders?x=1` -> `/api/users/<*>/orders`: the route, not the URL."""
     path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
-    segments = [("<*>" if _ROUTE_SEGMENT.match(s) else s) for s in path.split("/")]
+    segments = [("<*>" if _ROUTE_SEGMENT.match(s) and not _API_VERSION.match(s) else s)
+                for s in path.split("/")]
     return "/".join(segments) or "/"
 
 

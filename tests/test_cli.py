@@ -1,0 +1,223 @@
+"""`gardener analyze` end to end, in-process: the command, the JSON contract, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gardener.cli import main
+
+RUN = {"type": "cloud_run_revision",
+       "labels": {"service_name": "api", "revision_name": "api-00007-xyz",
+                  "project_id": "demo-staging", "location": "us-central1"}}
+
+
+def entry(i: int, text: str, severity: str = "INFO", minute: int = 0, **extra: Any
+          ) -> dict[str, Any]:
+    body: dict[str, Any] = {"insertId": f"id-{i:05d}", "severity": severity,
+                            "timestamp": f"2025-09-15T10:{minute:02d}:{i % 60:02d}.{i:06d}Z",
+                            "resource": RUN, "logName": "projects/demo-staging/logs/run.googleapis"
+                            ".com%2Fstdout"}
+    if extra:
+        body.update(extra)
+    else:
+        body["textPayload"] = text
+    return body
+
+
+def healthy(n: int = 40) -> list[dict[str, Any]]:
+    return [entry(i, f"request {i} served in {i * 3}ms", minute=i % 5) for i in range(n)]
+
+
+def outage() -> list[dict[str, Any]]:
+    rows = healthy(30)
+    rows += [entry(100 + i, "Container called exit(3).", "ERROR", minute=i) for i in range(6)]
+    rows += [entry(200 + i, "", "WARNING", minute=i, jsonPayload={
+        "message": f"cache miss for key user:{i}, retrying in {i}s"}) for i in range(5)]
+    return rows
+
+
+def write(tmp_path: Path, name: str, rows: list[Any], *, lines: bool = False) -> str:
+    path = tmp_path / name
+    if lines:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        path.write_text(json.dumps(rows, indent=2))
+    return str(path)
+
+
+def analyze(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["analyze", *args], {}, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def document(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    out = tmp_path / "out.json"
+    code, _, _ = analyze(*args, "--json", str(out))
+    return code, json.loads(out.read_text())
+
+
+def test_p0_fails_the_gate_and_the_json_keeps_the_contract(tmp_path: Path) -> None:
+    code, doc = document(tmp_path, "--input", write(tmp_path, "x.json", outage()))
+    assert code == 1
+    assert doc["schema_version"] == 1
+    assert doc["entries"] == {"total": 41, "analysed": 41, "skipped": 0, "skipped_reasons": {},
+                              "skipped_examples": [], "truncated": False}
+    assert doc["severity_counts"] == {"ERROR": 6, "WARNING": 5, "INFO": 30}
+    assert doc["window"]["start"].startswith("2025-09-15T10:00") and doc["window"]["end"]
+    top = doc["clusters"][0]
+    assert top["priority"] == "P0" and top["count"] == 6
+    assert top["template"] == "Container called exit(<*>)."
+    assert top["insert_ids"] == [f"id-{100 + i:05d}" for i in range(6)]
+    assert top["share"] == round(6 / 41, 4)
+    assert set(top) >= {"id", "fingerprint", "title", "first_seen", "last_seen", "severity_counts",
+                        "resources", "source_locations", "samples", "query"}
+    assert 'resource.labels.service_name="api"' in top["query"]
+    assert '"Container called exit("' in top["query"]
+    assert doc["gate"]["passed"] is False and doc["gate"]["fail_on"] == "P0"
+    assert doc["gate"]["reasons"][0].startswith("C1 (P0, 6 entries) meets P0")
+    priorities = [c["priority"] for c in doc["clusters"]]
+    assert priorities == sorted(priorities)
+    ids = [i for c in doc["clusters"] for i in c["insert_ids"]]
+    assert sorted(ids) == sorted(e["insertId"] for e in outage())
+
+
+def test_fail_on_never_passes_and_a_higher_bar_fails_on_warnings(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.json", outage())
+    assert analyze("--input", path, "--fail-on", "never", "--json", str(tmp_path / "a"))[0] == 0
+    code, doc = document(tmp_path, "--input", write(tmp_path, "h.json", healthy() + outage()[-5:]),
+                         "--fail-on", "P2")
+    assert code == 1 and any("P2" in r for r in doc["gate"]["reasons"])
+    code, doc = document(tmp_path, "--input", write(tmp_path, "ok.json", healthy()))
+    assert code == 0 and doc["gate"] == {"fail_on": "P0", "passed": True, "reasons": []}
+
+
+def test_markdown_goes_to_stdout_without_outputs(tmp_path: Path) -> None:
+    code, out, err = analyze("--input", write(tmp_path, "x.json", outage()))
+    assert code == 1
+    assert out.startswith("# Log Gardener worklog: api\n\n**Verdict: ❌ failed**")
+    assert "| C1 | P0 |" in out
+    assert "gate FAILED" in err
+
+
+def test_stdin_and_json_lines_and_merging(tmp_path: Path) -> None:
+    rows = outage()
+    _, by_array = document(tmp_path, "--input", write(tmp_path, "x.json", rows))
+    _, by_lines = document(tmp_path, "--input", write(tmp_path, "x.jsonl", rows, lines=True))
+    out = tmp_path / "stdin.json"
+    code, _, _ = analyze("--input", "-", "--json", str(out), stdin=json.dumps(rows))
+    by_stdin = json.loads(out.read_text())
+    for doc in (by_lines, by_stdin):
+        assert doc["clusters"] == by_array["clusters"]
+    half = len(rows) // 2
+    _, merged = document(tmp_path, "--input", write(tmp_path, "a.json", rows[:half]),
+                         "--input", write(tmp_path, "b.jsonl", rows[half:], lines=True))
+    assert merged["clusters"] == by_array["clusters"]
+    assert merged["source"]["inputs"] == ["a.json", "b.jsonl"]
+
+
+def test_bad_entries_are_skipped_named_and_counted(tmp_path: Path) -> None:
+    rows: list[Any] = outage()
+    rows[3] = {"insertId": "no-time", "severity": "ERROR", "textPayload": "x"}
+    rows[4] = "not an object"
+    rows[5] = {**rows[5], "jsonPayload": "oops"}
+    code, doc = document(tmp_path, "--input", write(tmp_path, "bad.json", rows))
+    assert code == 1  # the good entries still fail the gate on the P0
+    assert doc["entries"]["skipped"] == 3 and doc["entries"]["analysed"] == len(rows) - 3
+    reasons = doc["entries"]["skipped_reasons"]
+    assert any(k.startswith("timestamp:") for k in reasons)
+    assert any(k.startswith("(entry):") for k in reasons)
+    assert any(k.startswith("jsonPayload:") for k in reasons)
+    examples = "\n".join(doc["entries"]["skipped_examples"])
+    assert "bad.json#3 (insertId no-time): timestamp" in examples
+    assert "bad.json#4: (entry)" in examples
+
+
+@pytest.mark.parametrize("content", ["this is not json", "[1, 2, 3]", '[{"insertId": "a"}]'])
+def test_nothing_readable_is_exit_2_never_a_pass(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(content)
+    code, _, err = analyze("--input", str(path), "--fail-on", "never")
+    assert code == 2
+    assert "no entry could be read" in err
+
+
+def test_usage_errors_are_exit_2_with_the_fix(tmp_path: Path) -> None:
+    code, _, err = analyze("--input", str(tmp_path / "missing.json"))
+    assert code == 2 and "no such file" in err and "fix:" in err
+    code, _, err = analyze("--input", write(tmp_path, "x.json", healthy()), "--fail-on", "P7")
+    assert code == 2 and "--fail-on" in err
+    code, _, err = analyze()
+    assert code == 2 and "no input" in err
+    bad = tmp_path / "rules.yml"
+    bad.write_text("rules:\n  - match: {template: 'x'}\n    set: {priority: P9}\n")
+    code, _, err = analyze("--input", write(tmp_path, "y.json", healthy()), "--config", str(bad))
+    assert code == 2 and f"{bad}:3:" in err and "P9" in err
+
+
+def test_team_rules_change_priority_title_and_mute(tmp_path: Path) -> None:
+    rules = tmp_path / "g.yml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: restarts-are-known\n"
+        "    match: {template: 'Container called exit'}\n"
+        "    set: {mute: true, title: Known restart loop, labels: [infra]}\n"
+        "  - name: cache\n"
+        "    match: {template: 'cache miss', min_count: 3}\n"
+        "    set: {priority: P1}\n")
+    code, doc = document(tmp_path, "--input", write(tmp_path, "x.json", outage()),
+                         "--config", str(rules))
+    by_title = {c["title"]: c for c in doc["clusters"]}
+    restart = by_title["Known restart loop"]
+    assert restart["muted"] is True and restart["labels"] == ["infra"]
+    cache = next(c for c in doc["clusters"] if c["template"].startswith("cache miss"))
+    assert cache["priority"] == "P1" and cache["rule"] == "team:cache"
+    assert code == 0  # the P0 is muted and P1 is below the default P0 bar
+    assert doc["summary"]["max_priority"] == "P1"
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.json", outage())
+    first = tmp_path / "1.md"
+    second = tmp_path / "2.md"
+    analyze("--input", path, "--markdown", str(first))
+    analyze("--input", path, "--markdown", str(second))
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_request_logs_cluster_by_route_shape_and_status_class(tmp_path: Path) -> None:
+    rows = [entry(i, "", "ERROR" if i % 2 else "INFO", httpRequest={
+        "requestMethod": "GET", "requestUrl": f"https://api.run.app/v1/users/{i * 7}/orders?p={i}",
+        "status": 503 if i % 2 else 200, "latency": "0.05s"}) for i in range(20)]
+    code, doc = document(tmp_path, "--input", write(tmp_path, "r.json", rows))
+    templates = sorted(c["template"] for c in doc["clusters"])
+    assert len(templates) == 2
+    assert all("/v1/users/<*>/orders" in t for t in templates)
+    failing = next(c for c in doc["clusters"] if c["priority"] == "P1")
+    assert failing["count"] == 10
+    assert "httpRequest.status>=500" in failing["query"]
+
+
+def test_baseline_marks_new_spiking_and_gone(tmp_path: Path) -> None:
+    before = healthy(40) + [entry(300 + i, f"slow query took {i}ms", "WARNING", minute=i % 5)
+                            for i in range(4)]
+    before += [entry(400 + i, "feature flag cache refreshed", minute=i % 5) for i in range(5)]
+    now = healthy(40) + [entry(500 + i, f"slow query took {i}ms", "WARNING", minute=i % 5)
+                         for i in range(60)]
+    now += [entry(600 + i, "payment provider returned HTTP 502", "ERROR", minute=1)
+            for i in range(3)]
+    code, doc = document(tmp_path, "--input", write(tmp_path, "now.json", now),
+                         "--baseline", write(tmp_path, "before.json", before),
+                         "--fail-on", "new>=P1")
+    statuses = {c["template"]: c["status"] for c in doc["clusters"]}
+    assert statuses["payment provider returned HTTP <*>"] == "new"
+    assert statuses["slow query took <*>ms"] == "spiking"
+    assert statuses["request <*> served in <*>ms"] == "known"
+    assert [g["template"] for g in doc["gone"]] == ["feature flag cache refreshed"]
+    assert doc["summary"]["new"] == 1 and doc["summary"]["spiking"] == 1
+    assert code == 1 and "new>=P1" in doc["gate"]["reasons"][0]
