@@ -50,6 +50,7 @@ _NOT_SECRETS: Final = frozenset(
 )
 _SECRET_MANAGER_NAME: Final = re.compile(r"projects/[^/\s]+/secrets/")
 _ALNUM: Final = string.ascii_letters + string.digits
+_MAX_PASSES: Final = 5
 
 
 def marker(kind: str) -> str:
@@ -180,7 +181,7 @@ def secret_key_kind(key: str, in_text: bool = False) -> str | None:
 _VALUE: Final = (
     r"""(?:\\?"(?P<dq>(?:[^"\\\n]|\\[^"\n])+)"""
     r"""|\\?'(?P<sq>(?:[^'\\\n]|\\[^'\n])+)"""
-    r"""|(?P<bare>(?:[^\s"'`,;&<>()\[\]{}\\]|\\(?!["']))+))"""
+    r"""|(?P<bare>\$\{[^}\s]*\}|(?:[^\s"'`,;&<>()\[\]{}\\]|\\(?!["']))+))"""
 )
 # After the key: an optional closing quote or bracket, then `=`, `:=`, `=>` or `: `. A colon with no
 # space after it is a URL's user:password or a host:port, not an assignment.
@@ -391,6 +392,17 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by `[REDACTED:<kind>]`."""
+        # A pass can expose a secret that a boundary check hid ("-----AIza..." becomes
+        # "[REDACTED:private-key]AIza..."), so repeat until nothing changes. Each pass only turns
+        # text outside markers into markers, so this ends, usually after the second pass.
+        for _ in range(_MAX_PASSES):
+            redacted = self._redact_once(text)
+            if redacted == text:
+                break
+            text = redacted
+        return text
+
+    def _redact_once(self, text: str) -> str:
         found = sorted(self._found(text), key=lambda f: (f[2], -f[3], f[5]))
         if not found:
             return text
