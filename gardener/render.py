@@ -15,9 +15,11 @@ from typing import Any
 from gardener.markup import code, code_block, details, inline
 from gardener.queries import gcloud_command
 
-MAX_TIMELINE_ROWS = 90
+URGENT = frozenset({"P0", "P1", "P2"})
+"""Priorities whose sections carry every sample, the full entry and per-minute counts."""
 BAR_WIDTH = 30
-_BUCKETS = (1, 5, 15, 60, 360, 1440)  # minutes per timeline row, smallest that fits
+SPARK_WIDTH = 60
+_SPARKS = " ▁▂▃▄▅▆▇█"
 
 
 def markdown(doc: Mapping[str, Any]) -> str:
@@ -142,14 +144,19 @@ def cluster_section(c: Mapping[str, Any]) -> str:
     if c.get("loggers"):
         lines.append("- **Loggers:** " + ", ".join(code(k) + f" ×{v:,}"
                                                    for k, v in list(c["loggers"].items())[:3]))
-    lines += ["", "Timeline (entries per interval, UTC):", "",
-              code_block(timeline(c["timeline"]))]
-    for i, sample in enumerate(c["samples"], 1):
+    urgent = c["priority"] in URGENT
+    lines += ["", "Timeline (UTC):", "", code_block(sparkline(c["timeline"]))]
+    if urgent:
+        lines += ["", details("Entries per minute", code_block(timeline(c["timeline"])))]
+    # Urgent clusters show every sample and the full entry; the rest one sample, to stay short.
+    for i, sample in enumerate(c["samples"] if urgent else c["samples"][:1], 1):
         lines += ["", f"Sample {i} · {sample['severity']} · {sample['timestamp']} · "
                   f"insertId {code(sample['insert_id'])}", "", code_block(sample["message"])]
-        lines += ["", details("Full entry (redacted)",
-                              code_block(json.dumps(sample["entry"], indent=2, sort_keys=True,
-                                                    ensure_ascii=False), "json"))]
+        if urgent and i == 1:
+            lines += ["", details("Full entry (redacted)",
+                                  code_block(json.dumps(sample["entry"], indent=2,
+                                                        sort_keys=True, ensure_ascii=False),
+                                             "json"))]
     lines += ["", "Reproduce:", "", code_block(c["gcloud"], "bash"), "",
               f"[Open in Logs Explorer]({c['logs_explorer_url']})"]
     return "\n".join(lines)
@@ -166,28 +173,40 @@ def _resource(r: Mapping[str, Any]) -> str:
 
 
 def timeline(points: Sequence[Mapping[str, Any]]) -> str:
-    """Per-minute counts as text bars, with empty minutes shown, coarser buckets if long."""
+    """Per-minute counts as text bars; runs of quiet minutes are folded into one line."""
     if not points:
         return "(no entries)"
-    counts = {datetime.fromisoformat(p["minute"]): p["count"] for p in points}
+    counts = {datetime.fromisoformat(p["minute"]): int(p["count"]) for p in points}
+    peak = max(counts.values())
+    rows, previous = [], None
+    for moment in sorted(counts):
+        quiet = int((moment - previous).total_seconds() // 60) - 1 if previous else 0
+        if quiet > 0:
+            rows.append(f"{'':11}  {'·':>6}  ({quiet} quiet minute{'s' if quiet > 1 else ''})")
+        n = counts[moment]
+        rows.append(f"{moment:%m-%d %H:%M}  {n:>6,}  {'█' * max(1, round(n / peak * BAR_WIDTH))}")
+        previous = moment
+    return "\n".join(rows)
+
+
+def sparkline(points: Sequence[Mapping[str, Any]]) -> str:
+    """One character per minute, one row per hour: the shape of a cluster at a glance."""
+    if not points:
+        return "(no entries)"
+    counts = {datetime.fromisoformat(p["minute"]): int(p["count"]) for p in points}
     first, last = min(counts), max(counts)
-    span = int((last - first).total_seconds() // 60) + 1
-    step = next((b for b in _BUCKETS if span / b <= MAX_TIMELINE_ROWS), _BUCKETS[-1])
-    buckets: dict[datetime, int] = {}
-    epoch = datetime.fromtimestamp(0, first.tzinfo)
-    for moment, n in counts.items():
-        minutes = int((moment - epoch).total_seconds() // 60)
-        key = epoch + timedelta(minutes=minutes - minutes % step)
-        buckets[key] = buckets.get(key, 0) + n
-    start, end = min(buckets), max(buckets)
-    peak = max(buckets.values())
-    rows = [] if step == 1 else [f"({step}-minute buckets)"]
-    moment = start
-    while moment <= end:
-        n = buckets.get(moment, 0)
-        bar = "█" * max(1, round(n / peak * BAR_WIDTH)) if n else ""
-        rows.append(f"{moment:%m-%d %H:%M}  {n:>6,}  {bar}")
-        moment += timedelta(minutes=step)
+    peak = max(counts.values())
+    rows = []
+    row_start = first
+    while row_start <= last:
+        cells = []
+        for offset in range(SPARK_WIDTH):
+            n = counts.get(row_start + timedelta(minutes=offset), 0)
+            cells.append(_SPARKS[min(len(_SPARKS) - 1, -(-n * (len(_SPARKS) - 1) // peak))]
+                         if n else " ")
+        rows.append(f"{row_start:%m-%d %H:%M} |{''.join(cells).rstrip()}")
+        row_start += timedelta(minutes=SPARK_WIDTH)
+    rows.append(f"{'':11} one column per minute; █ = {peak:,} entries (the peak minute)")
     return "\n".join(rows)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gardener.render import cluster_section, markdown, timeline
+from gardener.render import cluster_section, markdown, sparkline, timeline
 
 
 def cluster(**overrides: Any) -> dict[str, Any]:
@@ -68,21 +68,25 @@ def test_verdict_comes_first_then_the_table() -> None:
         "**Verdict: ✅ passed**")
 
 
-def test_timeline_shows_empty_minutes_and_scales_bars() -> None:
+def test_timeline_folds_quiet_minutes_and_scales_bars() -> None:
     rows = timeline([{"minute": "2025-09-15T10:00:00Z", "count": 4},
                      {"minute": "2025-09-15T10:03:00Z", "count": 8}]).splitlines()
-    assert [r.split()[1] for r in rows] == ["10:00", "10:01", "10:02", "10:03"]
-    assert rows[1].split()[2] == "0" and rows[1].rstrip().endswith("0")
-    assert rows[0].count("█") * 2 == rows[3].count("█")
+    assert len(rows) == 3
+    assert rows[0].split()[:3] == ["09-15", "10:00", "4"]
+    assert "(2 quiet minutes)" in rows[1]
+    assert rows[2].split()[:3] == ["09-15", "10:03", "8"]
+    assert rows[0].count("█") * 2 == rows[2].count("█")
 
 
-def test_long_windows_use_coarser_buckets() -> None:
-    points = [{"minute": f"2025-09-15T{h:02d}:{m:02d}:00Z", "count": 1}
-              for h in range(10, 16) for m in range(0, 60, 7)]
-    rows = timeline(points).splitlines()
-    assert rows[0] == "(5-minute buckets)"
-    assert len(rows) <= 91
-    assert sum(int(r.split()[2]) for r in rows[1:]) == len(points)
+def test_sparkline_is_one_column_per_minute_and_one_row_per_hour() -> None:
+    points = [{"minute": f"2025-09-15T{10 + m // 60:02d}:{m % 60:02d}:00Z", "count": 1 + m % 3}
+              for m in range(0, 120, 2)]
+    rows = sparkline(points).splitlines()
+    assert [r[:11] for r in rows[:2]] == ["09-15 10:00", "09-15 11:00"]
+    cells = rows[0].split("|", 1)[1]
+    assert cells[1] == " " and cells[0] != " "  # minute 1 had no entry
+    assert "█" in rows[0] + rows[1] and "peak minute" in rows[2]
+    assert "3 entries" in rows[2]
 
 
 HOSTILE = ["@octocat please look", "#123", "</details><img src=x onerror=alert(1)>",

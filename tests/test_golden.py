@@ -1,0 +1,75 @@
+"""Golden files: the bundled example's worklog, byte for byte.
+
+A change to the miner, the rules or the renderer that changes the example's worklog shows up here
+as a diff to review. Regenerating the golden files is a reviewed change, not a reflex:
+
+    gardener analyze --input examples/netra-backend-staging.json --config examples/gardener.yml \
+        --markdown examples/netra-backend-staging.worklog.md \
+        --json examples/netra-backend-staging.worklog.json
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import re
+from pathlib import Path
+
+from gardener.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXPORT = EXAMPLES / "netra-backend-staging.json"
+CONFIG = EXAMPLES / "gardener.yml"
+
+
+def run_example(tmp_path: Path) -> tuple[int, str, dict[str, object]]:
+    md, js = tmp_path / "w.md", tmp_path / "w.json"
+    code = main(["analyze", "--input", str(EXPORT), "--config", str(CONFIG), "--markdown",
+                 str(md), "--json", str(js)], {}, stdout=io.StringIO(), stderr=io.StringIO())
+    return code, md.read_text(encoding="utf-8"), json.loads(js.read_text(encoding="utf-8"))
+
+
+def test_example_markdown_matches_golden(tmp_path: Path) -> None:
+    code, text, _ = run_example(tmp_path)
+    golden = (EXAMPLES / "netra-backend-staging.worklog.md").read_text(encoding="utf-8")
+    diff = "".join(difflib.unified_diff(golden.splitlines(True), text.splitlines(True),
+                                        "golden", "now", n=1))
+    assert text == golden, f"worklog changed (see module docstring to regenerate):\n{diff[:5000]}"
+    assert code == 1  # the example holds a P0 outage: the gate must fail
+
+
+def test_example_json_matches_golden(tmp_path: Path) -> None:
+    _, _, doc = run_example(tmp_path)
+    golden = json.loads((EXAMPLES / "netra-backend-staging.worklog.json").read_text("utf-8"))
+    assert doc == golden
+
+
+def test_example_tells_the_seed_story(tmp_path: Path) -> None:
+    """What a person gardening these logs by hand found (seed 000) is what the worklog says."""
+    _, text, doc = run_example(tmp_path)
+    clusters = doc["clusters"]
+    assert isinstance(clusters, list)
+    by_priority: dict[str, list[str]] = {}
+    for c in clusters:
+        by_priority.setdefault(c["priority"], []).append(c["template"])
+    p0 = " | ".join(by_priority["P0"])
+    assert "Container called exit(<*>)" in p0
+    assert "Database initialization timeout" in p0
+    assert any("SSOT" in t for t in by_priority["P2"])
+    assert any("SERVICE_ID" in t for t in by_priority["P3"])
+    assert any("Sentry" in t for t in by_priority["P3"])
+    assert by_priority["P4"]
+
+
+
+def test_example_secrets_never_reach_the_worklog(tmp_path: Path) -> None:
+    export = EXPORT.read_text(encoding="utf-8")
+    secrets = set(re.findall(r"postgresql://netra:([^@]+)@", export))
+    secrets |= set(re.findall(r"Bearer (eyJ[\w.-]+)", export))
+    assert len(secrets) >= 4  # the example carries secrets on purpose
+    _, text, doc = run_example(tmp_path)
+    dumped = json.dumps(doc)
+    leaked = [s for s in secrets if s in text or s in dumped]
+    assert leaked == []
+    assert "[REDACTED:password]" in text
