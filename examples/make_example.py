@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
             yield entry
 
     with open(args.out, "w", encoding="utf-8", newline="\n") as out:
+        restarts = RESTARTS if args.entries == ENTRIES else None  # else scale with the size
         count = write_json(counted(generate(args.entries, seed=SEED, start=START, end=END,
-                                            restarts=RESTARTS)), out)
+                                            restarts=restarts)), out)
     shares = ", ".join(f"{name} {n} ({n / count:.1%})" for name, n in severities.most_common())
     print(f"wrote {count} entries to {args.out}: {shares}")
     return 0
