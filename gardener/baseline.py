@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from gardener.model import Cluster, Finding
+from gardener.model import Finding
 
 SPIKE_P_VALUE = 0.001
 SPIKE_MIN_COUNT = 10
@@ -65,7 +66,32 @@ class Changes(dict[str, Change]):
                        rate_ratio=change.rate_ratio, spike_score=change.p_value)
 
 
-def compare(now: Sequence[Cluster], before: Sequence[Cluster] | None, *,
+class Counted(Protocol):
+    """A cluster as far as comparison cares: a live `Cluster` or one saved by a previous run."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def template(self) -> str: ...
+
+    @property
+    def count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A cluster of a previous run, as saved in the state file."""
+
+    fingerprint: str
+    """Its fingerprint."""
+    template: str
+    """Its template."""
+    count: int
+    """Its entries in that run."""
+
+
+def compare(now: Sequence[Counted], before: Sequence[Counted] | None, *,
             now_seconds: float = 1.0, before_seconds: float = 1.0) -> tuple[Changes, list[Gone]]:
     """Statuses for `now`'s clusters and the baseline clusters that are gone.
 

@@ -20,6 +20,7 @@ from gardener.render import markdown
 from gardener.report import Report
 from gardener.sources import LogSource
 from gardener.sources.files import FileSource
+from gardener.state import load_state, save_state
 from gardener.worklog import to_document
 
 EXIT_CODES = """exit codes:
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--baseline", action="append", metavar="PATH", default=[],
                        help="an export of the window before the deploy, to mark clusters new, "
                        "spiking or gone; repeatable")
+    files.add_argument("--state", metavar="PATH",
+                       help="scheduled runs: compare against the run that saved PATH (if it "
+                       "exists), then save this run there")
     analyze.add_argument("--config", metavar="PATH",
                          help=f"team rules (default: ./{DEFAULT_CONFIG} if it exists)")
     analyze.add_argument("--fail-on", metavar="SPEC",
@@ -114,9 +118,12 @@ def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, std
     fail_on = args.fail_on or config.fail_on or "P0"
     source = _source(args, env, stdin, stderr)
     baseline = FileSource(args.baseline, stdin) if args.baseline else None
-    report = run(source, config, fail_on, baseline=baseline)
+    previous = load_state(args.state) if args.state and not baseline else None
+    report = run(source, config, fail_on, baseline=baseline, previous=previous)
     doc = to_document(report, samples=config.samples)
     _write_outputs(doc, args, stdout)
+    if args.state and report.state and report.entries.analysed:
+        save_state(args.state, report.state)
     print(redact(summary_line(report)), file=stderr)
     for example in report.entries.skip_examples[:5]:
         print(f"gardener: skipped {redact(example)}", file=stderr)

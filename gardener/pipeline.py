@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from gardener.baseline import compare
+from gardener.baseline import Counted, compare
 from gardener.clusters import ClusterBuilder
 from gardener.config import Config
 from gardener.entries import parse_entry
@@ -17,24 +17,29 @@ from gardener.queries import join, resource_filter, time_filter
 from gardener.report import EntryTally, GoneCluster, Report
 from gardener.rules import prioritise
 from gardener.sources import ORIGIN_KEY, LogSource
+from gardener.state import RunState, capture
 from gardener.worklog import cluster_ids
 
 
-def run(source: LogSource, config: Config, fail_on: str, *,
-        baseline: LogSource | None = None) -> Report:
-    """Analyse `source` (optionally against `baseline`) and decide the gate."""
+def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource | None = None,
+        previous: RunState | None = None) -> Report:
+    """Analyse `source` against `baseline` (an earlier window) or `previous` (the last run's
+    state), if given, and decide the gate. The report carries the state for the next run."""
     parse_fail_on(fail_on)  # a bad --fail-on is a usage error before any work is done
-    miner = Miner()  # one miner for both windows, so the same template is the same cluster
+    miner = previous.miner if previous else Miner()  # one miner: same template, same cluster
     field_paths = {path for rule in config.rules for path in rule.match.fields}
     tally, builder = read(source, miner, field_paths)
     before = read(baseline, miner, field_paths) if baseline is not None else None
     clusters = builder.build()
     info = source.info()
     start, end = info.start or tally.first, info.end or tally.last
-    changes, gone = compare(clusters, before[1].build() if before else None,
-                            now_seconds=_seconds(start, end),
-                            before_seconds=_seconds(*_window(baseline, before[0]))
-                            if baseline is not None and before else 1.0)
+    seconds = _seconds(start, end)
+    earlier: Sequence[Counted] | None = previous.clusters if previous else None
+    earlier_seconds = previous.window_seconds if previous else 1.0
+    if baseline is not None and before is not None:
+        earlier, earlier_seconds = before[1].build(), _seconds(*_window(baseline, before[0]))
+    changes, gone = compare(clusters, earlier, now_seconds=seconds,
+                            before_seconds=earlier_seconds)
     findings = order(changes.annotate(prioritise(c, config.rules, tally.analysed,
                                                  changes.status_of(c.fingerprint)))
                      for c in clusters)
@@ -47,8 +52,10 @@ def run(source: LogSource, config: Config, fail_on: str, *,
         source=info, window_start=start, window_end=end,
         entries=tally.stats(truncated=info.truncated), severity_counts=dict(tally.severities),
         findings=tuple(findings), gate=gate, base_filter=base,
-        baseline=_describe(baseline) if baseline is not None else "",
-        gone=tuple(GoneCluster(g.fingerprint, g.template, g.baseline_count) for g in gone))
+        baseline=_describe(baseline) if baseline is not None else
+        ("the previous run" if previous else ""),
+        gone=tuple(GoneCluster(g.fingerprint, g.template, g.baseline_count) for g in gone),
+        state=capture(miner, clusters, seconds))
 
 
 def read(source: LogSource, miner: Miner, field_paths: Iterable[str] = ()

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from gardener.model import Finding, Gate, LogEntry, Severity, Skip
 from gardener.sources import SourceInfo
+from gardener.state import RunState
 
 MAX_SKIP_EXAMPLES = 20
 """Skipped entries named one by one in the worklog; the rest are counted by reason."""
@@ -111,3 +112,5 @@ class Report:
     """What the findings were compared against (empty without a baseline)."""
     gone: tuple[GoneCluster, ...] = ()
     """Baseline clusters absent now."""
+    state: RunState | None = None
+    """What the next run needs to compare against this one (`--state`)."""

@@ -221,3 +221,30 @@ def test_baseline_marks_new_spiking_and_gone(tmp_path: Path) -> None:
     assert [g["template"] for g in doc["gone"]] == ["feature flag cache refreshed"]
     assert doc["summary"]["new"] == 1 and doc["summary"]["spiking"] == 1
     assert code == 1 and "new>=P1" in doc["gate"]["reasons"][0]
+
+
+def test_state_makes_the_previous_run_the_baseline(tmp_path: Path) -> None:
+    state = str(tmp_path / "state" / "gardener-state.json")
+    first = healthy(40) + [entry(700 + i, "feature flag cache refreshed", minute=i % 5)
+                           for i in range(5)]
+    code, doc = document(tmp_path, "--input", write(tmp_path, "run1.json", first),
+                         "--state", state)
+    assert code == 0 and "status" not in doc["clusters"][0]  # no previous run yet
+    assert Path(state).is_file()
+    second = healthy(40) + [entry(800 + i, "payment provider returned HTTP 502", "ERROR",
+                                  minute=2) for i in range(4)]
+    code, doc = document(tmp_path, "--input", write(tmp_path, "run2.json", second),
+                         "--state", state, "--fail-on", "new>=P1")
+    statuses = {c["template"]: c.get("status") for c in doc["clusters"]}
+    assert statuses["payment provider returned HTTP <*>"] == "new"
+    assert statuses["request <*> served in <*>ms"] == "known"
+    assert [g["template"] for g in doc["gone"]] == ["feature flag cache refreshed"]
+    assert doc["summary"]["baseline"] == "the previous run"
+    assert code == 1
+
+
+def test_a_corrupt_state_file_is_a_usage_error_with_the_fix(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text('{"version": 99}')
+    code, _, err = analyze("--input", write(tmp_path, "x.json", healthy()), "--state", str(state))
+    assert code == 2 and "unusable state file" in err and f"delete {state}" in err
