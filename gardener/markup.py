@@ -12,23 +12,32 @@ import re
 # reference while the text still reads the same.
 _JOINER = "\u2060"
 _MENTION = re.compile(r"([@#])(?=[\w\[])")
-_SCHEME = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}):(?=//)")
-_WWW = re.compile(r"\bwww\.", re.IGNORECASE)
+_GH_REF = re.compile(r"(gh)(?=-\d)", re.IGNORECASE)
+# Every "://" and "www.", not only those after a word boundary: GitHub's autolinker also starts
+# after "_", "*", "~" and "(", and "xhttp://" must not leave "http://" standing either.
+_SCHEME = re.compile(r":(?=//)")
+_WWW = re.compile(r"(www)(?=\.)", re.IGNORECASE)
 _INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>=-])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls except tab and newline (a lone CR would end a line inside a code block), and the
+# bidi marks, embeddings, overrides and isolates that can make text read differently than it is.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _BACKTICKS = re.compile(r"`+")
+_LANG = re.compile(r"[^A-Za-z0-9_+.-]")
 
 
 def _defuse(text: str) -> str:
     """Break mentions, autolinks and bare URLs so GitHub renders them as plain text."""
     text = _CONTROL.sub("", text)
     text = _MENTION.sub(lambda m: m.group(1) + _JOINER, text)
-    text = _SCHEME.sub(lambda m: m.group(1) + _JOINER + ":", text)
-    return _WWW.sub(lambda m: m.group(0)[:3] + _JOINER + ".", text)
+    text = _GH_REF.sub(lambda m: m.group(1) + _JOINER, text)
+    text = _SCHEME.sub(_JOINER + ":", text)
+    return _WWW.sub(lambda m: m.group(1) + _JOINER, text)
 
 
 def inline(text: str, limit: int = 300) -> str:
-    """One line of inert Markdown: escaped, entity-encoded, single-line, at most `limit` chars."""
+    """One line of inert Markdown: escaped, entity-encoded, single-line; `limit` caps the text's
+    characters (escaping then adds some)."""
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
@@ -49,7 +58,12 @@ def code(text: str, limit: int = 300) -> str:
 
 
 def code_block(text: str, lang: str = "", limit: int = 4000) -> str:
-    """A fenced block whose fence is longer than any backtick run inside, so it cannot be closed."""
+    """A fenced block whose fence is longer than any backtick run inside, so it cannot be closed.
+
+    `lang` keeps only the characters of a language name: a backtick or newline in the info string
+    would break the fence.
+    """
+    lang = _LANG.sub("", lang)
     body = _defuse(text)
     if len(body) > limit:
         body = body[: limit - 1] + "…"
