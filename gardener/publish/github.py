@@ -1,0 +1,245 @@
+"""`GitHubPublisher`: the only module that talks to GitHub, through PyGithub.
+
+Reads and edits are retried by urllib3 (bounded: `max_retries`, and no wait longer than
+`max_wait`, so a primary rate limit fails fast instead of sleeping an hour). Creations (POST) are
+NOT retried by the library, because a POST answered 502 may have been stored: here a failed
+create first looks for its marker again and only posts again if nothing was stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubRetry
+from github.GithubException import GithubException
+from github.GithubObject import CompletableGithubObject
+
+from gardener import __version__
+from gardener.errors import PublishError
+from gardener.publish.faults import Doing, rate_limit_wait, translate
+from gardener.publish.issues import GARDENER_LABEL, IssuePlan, KnownIssue, LabelSpec
+from gardener.publish.markers import CommentKey, comment_key, issue_key
+from gardener.publish.model import (
+    CommitTarget,
+    GitHubSettings,
+    IssueRef,
+    PullInfo,
+    PullRequestTarget,
+)
+
+T = TypeVar("T")
+C = TypeVar("C", bound=CompletableGithubObject)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _raw(obj: Any) -> dict[str, Any]:
+    """The JSON PyGithub got for `obj`, without the extra GET its properties may trigger.
+
+    Objects from list responses are incomplete; reading a field the list omitted (e.g. an issue's
+    `pull_request`) would fetch each item again. Lists carry everything we need.
+    """
+    data = getattr(obj, "_rawData", None)
+    return data if isinstance(data, dict) else {}
+
+
+def _complete(obj: C) -> C:
+    """Fetch a lazily created object now, so a missing one fails here with a clear message."""
+    obj.complete()
+    return obj
+
+
+def build_client(settings: GitHubSettings) -> Github:
+    """A PyGithub client for `settings.api_url` with bounded, write-safe retries."""
+    retry = GithubRetry(total=settings.max_retries, backoff_factor=settings.retry_backoff,
+                        backoff_max=settings.max_wait,
+                        secondary_rate_wait=min(60.0, settings.max_wait),
+                        max_rate_limit_wait=settings.max_wait,
+                        retry_after_max=int(settings.max_wait),
+                        allowed_methods=_IDEMPOTENT)
+    return Github(auth=Auth.Token(settings.token), base_url=settings.api_url.rstrip("/"),
+                  timeout=settings.timeout, user_agent=f"log-gardener/{__version__}",
+                  per_page=100, retry=retry, lazy=True,
+                  seconds_between_requests=settings.seconds_between_requests or None,
+                  seconds_between_writes=settings.seconds_between_writes or None)
+
+
+class GitHubPublisher:
+    """Posts and edits comments and issues in one repository."""
+
+    def __init__(self, settings: GitHubSettings) -> None:
+        self.settings = settings
+        self._gh = build_client(settings)
+        self._repo: Any = None
+        self._fork = False
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _call(self, doing: Doing, fn: Callable[[], T]) -> T:
+        """`fn()`, with any failure turned into a `PublishError` that says what to fix."""
+        try:
+            return fn()
+        except (GithubException, requests.exceptions.RequestException, OSError) as err:
+            raise translate(err, doing, api_url=self.settings.api_url, fork=self._fork,
+                            max_wait=self.settings.max_wait) from err
+
+    def _create(self, doing: Doing, post: Callable[[], T], find: Callable[[], T | None]) -> T:
+        """POST once; after a 5xx or a lost connection, look for what was stored before retrying."""
+        for attempt in range(self.settings.max_retries + 1):
+            last = attempt == self.settings.max_retries
+            try:
+                return post()
+            except GithubException as err:
+                wait = rate_limit_wait(err, time.time())
+                if wait and not last and wait <= self.settings.max_wait:
+                    time.sleep(wait)  # rejected, so nothing was stored: safe to post again
+                    continue
+                if err.status < 500 or last:
+                    raise translate(err, doing, api_url=self.settings.api_url, fork=self._fork,
+                                    max_wait=self.settings.max_wait) from err
+            except requests.exceptions.RequestException as err:
+                if last:
+                    raise translate(err, doing, api_url=self.settings.api_url) from err
+            stored = self._call(doing, find)
+            if stored is not None:
+                return stored
+            time.sleep(min(self.settings.max_wait, self.settings.retry_backoff * 2 ** attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def repository(self) -> Any:
+        """The repository (fetched once, so a wrong name or missing access fails early)."""
+        if self._repo is None:
+            repo = self.settings.repo
+            self._repo = self._call(Doing(f"read repository {repo}", "contents: read"),
+                                    lambda: _complete(self._gh.get_repo(repo)))
+        return self._repo
+
+    # -- comments ---------------------------------------------------------------------------
+
+    def pulls_for_commit(self, sha: str) -> list[PullInfo]:
+        """Pull requests that contain commit `sha`."""
+        doing = Doing(f"list the pull requests of commit {sha[:12]} in {self.settings.repo}",
+                      "pull-requests: read")
+        repo = self.repository()
+        pulls = self._call(doing, lambda: list(repo.get_commit(sha).get_pulls()))
+        return [PullInfo(int(d["number"]), str(d.get("state", "")), bool(d.get("merged_at")),
+                         str(d.get("updated_at") or "")) for d in map(_raw, pulls)]
+
+    def upsert_comment(self, where: PullRequestTarget | CommitTarget, key: CommentKey,
+                       body: str) -> str:
+        """Edit the comment that carries `key`'s marker, or create it; returns its address."""
+        repo = self.repository()
+        if isinstance(where, PullRequestTarget):
+            doing = Doing(f"comment on pull request #{where.number} of {self.settings.repo}",
+                          "pull-requests: write")
+            pull = self._call(Doing(f"read pull request #{where.number} of {self.settings.repo}",
+                                    "pull-requests: read"),
+                              lambda: _complete(repo.get_pull(where.number)))
+            head = (_raw(pull).get("head") or {}).get("repo") or {}
+            self._fork = head.get("full_name") != _raw(repo).get("full_name")
+            listing, post = pull.get_issue_comments, pull.create_issue_comment
+        else:
+            doing = Doing(f"comment on commit {where.sha[:12]} of {self.settings.repo}",
+                          "contents: write")
+            commit = self._call(doing, lambda: repo.get_commit(where.sha))
+            listing, post = commit.get_comments, commit.create_comment
+
+        def find() -> Any:
+            return next((c for c in listing() if comment_key(_raw(c).get("body")) == key), None)
+
+        existing = self._call(doing, find)
+        if existing is None:
+            created = self._create(doing, lambda: post(body), find)
+            return str(_raw(created).get("html_url", ""))
+        if _raw(existing).get("body") != body:
+            self._call(doing, lambda: existing.edit(body))
+        return str(_raw(existing).get("html_url", ""))
+
+    # -- issues -----------------------------------------------------------------------------
+
+    def known_issues(self) -> list[KnownIssue]:
+        """Every issue (open or closed) under the `gardener` label that carries our marker."""
+        repo = self.repository()
+        doing = Doing(f"list issues labelled {GARDENER_LABEL!r} in {self.settings.repo}",
+                      "issues: read")
+        listed = self._call(doing, lambda: [_raw(i) for i in
+                                            repo.get_issues(state="all", labels=[GARDENER_LABEL])])
+        return [_known(d) for d in listed
+                if not d.get("pull_request") and issue_key(d.get("body"))]
+
+    def ensure_labels(self, labels: Sequence[LabelSpec]) -> None:
+        """Create the labels that do not exist yet (a concurrent creation is fine)."""
+        repo = self.repository()
+        doing = Doing(f"create labels in {self.settings.repo}", "issues: write")
+        have = self._call(doing, lambda: {str(_raw(label).get("name", "")).lower()
+                                          for label in repo.get_labels()})
+        for spec in labels:
+            if spec.name.lower() not in have:
+                self._create_label(doing, repo, spec)
+                have.add(spec.name.lower())
+
+    def _create_label(self, doing: Doing, repo: Any, spec: LabelSpec) -> None:
+        try:
+            self._create(doing, lambda: repo.create_label(spec.name, spec.color,
+                                                          spec.description),
+                         lambda: _label_if_exists(repo, spec.name))
+        except PublishError as err:
+            cause = err.__cause__
+            # 422 "already_exists": another run created it meanwhile, which is what we want.
+            if not (isinstance(cause, GithubException) and cause.status == 422):
+                raise
+
+    def create_issue(self, plan: IssuePlan) -> IssueRef:
+        """Open the issue for `plan`; a retried create finds the first one by its marker."""
+        repo = self.repository()
+        doing = Doing(f"open an issue in {self.settings.repo}", "issues: write")
+
+        def find() -> Any:
+            return next((d for d in (_raw(i) for i in repo.get_issues(
+                state="all", labels=[GARDENER_LABEL])) if issue_key(d.get("body")) == plan.key),
+                None)
+
+        created = self._create(doing, lambda: _raw(repo.create_issue(
+            title=plan.title, body=plan.body, labels=list(plan.labels))), find)
+        return IssueRef(int(created["number"]), str(created.get("html_url", "")),
+                        plan.key.fingerprint)
+
+    def update_issue(self, plan: IssuePlan) -> IssueRef:
+        """Rewrite the issue's text and labels; reopen it and add the note when regressed."""
+        assert plan.number is not None, "update_issue needs an existing issue"
+        number = plan.number
+        repo = self.repository()
+        doing = Doing(f"update issue #{number} in {self.settings.repo}", "issues: write")
+        issue = repo.get_issue(number)
+        changes: dict[str, Any] = {"title": plan.title, "body": plan.body,
+                                   "labels": list(plan.labels)}
+        if plan.note:
+            changes.update(state="open", state_reason="reopened")
+        if plan.changed:
+            self._call(doing, lambda: issue.edit(**changes))
+        if plan.note:
+            note = plan.note
+            self._create(doing, lambda: issue.create_comment(note),
+                         lambda: next((c for c in issue.get_comments()
+                                       if _raw(c).get("body") == note), None))
+        return IssueRef(number, plan.url, plan.key.fingerprint)
+
+
+def _known(data: dict[str, Any]) -> KnownIssue:
+    labels: Iterable[Any] = data.get("labels") or []
+    return KnownIssue(number=int(data["number"]), url=str(data.get("html_url", "")),
+                      state=str(data.get("state", "")), state_reason=data.get("state_reason"),
+                      labels=tuple(str(la.get("name", "")) if isinstance(la, dict) else str(la)
+                                   for la in labels),
+                      title=str(data.get("title") or ""), body=str(data.get("body") or ""))
+
+
+def _label_if_exists(repo: Any, name: str) -> Any:
+    try:
+        return _complete(repo.get_label(name))
+    except GithubException as err:
+        if err.status == 404:
+            return None
+        raise
