@@ -1,0 +1,180 @@
+"""Page through Cloud Logging's `entries.list`, retrying each page on its own.
+
+google-cloud-logging does not retry 429/500/503 over HTTP, and a failure in the middle of its
+pager loses the place. Here each request carries the page token it needs, so a page that fails
+is asked for again (backoff with jitter, within a deadline) and the read goes on from there.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from google.api_core import exceptions as api_exceptions
+from google.auth import exceptions as auth_exceptions
+
+from gardener.errors import GardenerError, UpstreamError
+from gardener.sources import RawEntry
+
+PAGE_SIZE = 1000
+"""The API's maximum `pageSize`: fewer calls against a quota of about 60 a minute."""
+ORDER_BY = "timestamp desc"
+"""Newest first, as `gcloud logging read` prints: an export and a live read agree."""
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+ApiRequest = Callable[..., Any]
+"""`google.cloud._http.JSONConnection.api_request` (or anything with its signature)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to keep asking for a page that fails with 429/5xx or a network error."""
+
+    initial_s: float = 2.0
+    """First delay; each next one is `multiplier` times longer, up to `maximum_s`."""
+    maximum_s: float = 32.0
+    """Longest delay between two attempts."""
+    multiplier: float = 2.0
+    """Growth of the delay per attempt."""
+    deadline_s: float = 120.0
+    """Give a page up this long after its first failure (a 429 quota lasts a minute)."""
+    request_timeout_s: float = 60.0
+    """Timeout of one HTTP request."""
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """What a read cost: the figures that matter against the entries.list quota."""
+
+    calls: int = 0
+    """HTTP calls to entries.list, retries included."""
+    pages: int = 0
+    """Pages received."""
+    retries: int = 0
+    """Calls that repeated a failed one."""
+    entries: int = 0
+    """Entries received (and kept)."""
+
+
+@dataclass(slots=True)
+class PassResult:
+    """How one filter's read ended."""
+
+    complete: bool = False
+    """True when the API said there was nothing more (no next page token)."""
+    entries: int = 0
+    """Entries read in this pass."""
+
+
+class PageReader:
+    """Reads the pages of one or more filters through the library's connection."""
+
+    def __init__(self, api_request: ApiRequest, *, project: str, policy: RetryPolicy,
+                 explain_api: Callable[[api_exceptions.GoogleAPICallError, str], GardenerError],
+                 explain_auth: Callable[[Exception], GardenerError],
+                 on_page: Callable[[FetchStats], None] = lambda stats: None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
+                 rng: random.Random | None = None) -> None:
+        self.api_request = api_request
+        self.project = project
+        self.policy = policy
+        self.explain_api = explain_api
+        self.explain_auth = explain_auth
+        self.on_page = on_page
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.stats = FetchStats()
+
+    def entries(self, filter_: str, limit: int, result: PassResult) -> Iterator[RawEntry]:
+        """Up to `limit` entries matching `filter_`, newest first; `result` says how it ended."""
+        token = ""
+        while result.entries < limit:
+            body: dict[str, Any] = {"resourceNames": [f"projects/{self.project}"],
+                                    "filter": filter_, "orderBy": ORDER_BY,
+                                    "pageSize": min(PAGE_SIZE, limit - result.entries)}
+            if token:
+                body["pageToken"] = token
+            response = self.call(body)
+            page = response.get("entries") or []
+            kept = page[:limit - result.entries]
+            result.entries += len(kept)
+            self.stats.pages += 1
+            self.stats.entries += len(kept)
+            self.on_page(self.stats)
+            yield from kept
+            token = response.get("nextPageToken") or ""
+            if not token and len(kept) == len(page):
+                result.complete = True
+                return
+
+    def any(self, filter_: str) -> bool:
+        """Whether some entry matches (one call); a page token with no entry counts as yes."""
+        response = self.call({"resourceNames": [f"projects/{self.project}"], "filter": filter_,
+                              "orderBy": ORDER_BY, "pageSize": 1})
+        return bool(response.get("entries") or response.get("nextPageToken"))
+
+    def call(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One entries.list call, retried on 429/5xx and network errors within the deadline."""
+        first_failure: float | None = None
+        attempt = 0
+        while True:
+            self.stats.calls += 1
+            try:
+                response = self.api_request(method="POST", path="/entries:list", data=body,
+                                            timeout=self.policy.request_timeout_s)
+                return response if isinstance(response, dict) else {}
+            except api_exceptions.GoogleAPICallError as err:
+                if err.code not in RETRYABLE_STATUS:
+                    raise self.explain_api(err, body["filter"]) from err
+                failure = _describe(err)
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as err:
+                failure = f"network error: {type(err).__name__}"
+            except auth_exceptions.GoogleAuthError as err:
+                # OAuthError is not a RefreshError; catch the base and sort by `retryable`.
+                if not (isinstance(err, auth_exceptions.TransportError) or err.retryable):
+                    raise self.explain_auth(err) from err
+                failure = f"token service: {err}"
+            now = self.clock()
+            first_failure = now if first_failure is None else first_failure
+            delay = self.delay(attempt)
+            if now - first_failure + delay > self.policy.deadline_s:
+                raise _gave_up(failure, now - first_failure, attempt + 1, self.stats) from None
+            self.sleep(delay)
+            attempt += 1
+            self.stats.retries += 1
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with "equal jitter": half fixed, half random, so a fleet of
+        retrying jobs spreads out but none retries at once."""
+        policy = self.policy
+        ceiling = min(policy.maximum_s, policy.initial_s * policy.multiplier ** attempt)
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+def _describe(err: api_exceptions.GoogleAPICallError) -> str:
+    status = ""
+    response = err.response
+    try:
+        body = response.json() if response is not None else {}
+        status = body.get("error", {}).get("status", "") if isinstance(body, dict) else ""
+    except ValueError:
+        pass
+    return f"HTTP {err.code} {status}".strip() + f": {err.message}"
+
+
+def _gave_up(failure: str, elapsed: float, attempts: int, stats: FetchStats) -> UpstreamError:
+    quota = "429" in failure.split(":")[0]
+    return UpstreamError(
+        f"Cloud Logging kept failing for {elapsed:.0f} s ({attempts} attempts at one page; "
+        f"{stats.entries:,} entries read before): {failure}",
+        cause="the project's entries.list read quota (about 60 calls a minute) is spent"
+        if quota else "Cloud Logging or the network is failing",
+        fix="run again later; lower --max-entries or narrow the window to make fewer calls"
+        if quota else "run again later; see https://status.cloud.google.com")
