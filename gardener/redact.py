@@ -37,7 +37,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 _MARKER: Final = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
@@ -161,6 +161,7 @@ _CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD: Final = re.compile(r"[^a-z0-9ñ]+")
 
 
+@lru_cache(maxsize=4096)  # JSON keys repeat in every entry
 def secret_key_kind(key: str, in_text: bool = False) -> str | None:
     """The kind of secret a key names (`DB_PASSWORD`, `clientSecret`, `x-api-key`), else None.
 
