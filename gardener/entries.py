@@ -21,6 +21,7 @@ TRACE_KEY = "logging.googleapis.com/trace"
 _MESSAGE_KEYS = ("message", "msg", "event", "log", "textPayload", "text")
 _ERROR_KEYS = ("error", "err", "exception", "exc_info")
 _STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "traceback")
+_SPECIAL_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS))
 _LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
 # pino/bunyan numeric levels (10 trace ... 60 fatal).
@@ -135,6 +136,10 @@ def _message(raw: Mapping[str, Any], payload: Mapping[str, Any],
         return text.rstrip(), text
     if "@type" in payload and "methodName" in payload:
         return _audit_message(payload), ""
+    plain = payload.get("message")
+    if isinstance(plain, str) and plain.strip() and "\n" not in plain \
+            and payload.keys().isdisjoint(_SPECIAL_KEYS):
+        return plain.rstrip(), ""  # the common case, without scanning every known key
     message = ""
     for key in _MESSAGE_KEYS:
         value = payload.get(key)
@@ -284,6 +289,8 @@ def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> Sour
 
 
 def _logger(payload: Mapping[str, Any]) -> str:
+    if not payload:
+        return ""
     for key in _LOGGER_KEYS:
         value = payload.get(key)
         if value is None and "." in key:
