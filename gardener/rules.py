@@ -2,7 +2,8 @@
 
 Rules match a whole cluster. A condition on an entry attribute (severity, resource, logger,
 source location, payload field, status class) holds when any entry of the cluster satisfies it;
-`template` is a regex searched in the cluster's template; `min_count`/`min_share` look at its size.
+`template` is a regex searched in the cluster's template (and its sample messages, so a word
+the miner made variable still counts); `min_count`/`min_share` look at its size.
 Rules are tried in order, team rules before defaults; for each of priority, title and mute the
 first matching rule that sets it wins, and labels add up.
 """
@@ -69,7 +70,7 @@ class Rule:
 def matches(rule: Match, cluster: Cluster, total: int, status: str = "") -> bool:
     """Whether every condition of `rule` holds for `cluster` (`total` analysed entries)."""
     checks = (
-        rule.template is None or rule.template.search(cluster.template) is not None,
+        rule.template is None or _any_search(rule.template, _texts(cluster)),
         rule.severities is None or any(s in rule.severities for s in cluster.severity_counts),
         rule.resource_type is None or any(t == rule.resource_type for t, _ in cluster.resources),
         not rule.resource_labels or any(rule.resource_labels.items() <= dict(labels).items()
@@ -86,6 +87,14 @@ def matches(rule: Match, cluster: Cluster, total: int, status: str = "") -> bool
         rule.statuses is None or status in rule.statuses,
     )
     return all(checks)
+
+
+def _texts(cluster: Cluster) -> Iterable[str]:
+    """The template, then the sample messages: a word the miner turned into `<*>` (a `False`,
+    an exit code) is still there for a rule to see."""
+    yield cluster.template
+    for sample in cluster.samples:
+        yield sample.message
 
 
 def _any_search(regex: re.Pattern[str], values: Iterable[str]) -> bool:
