@@ -7,6 +7,8 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--config", metavar="PATH",
                          help=f"team rules (default: ./{DEFAULT_CONFIG} if it exists)")
     analyze.add_argument("--fail-on", metavar="SPEC",
-                         help=f"when the gate fails: {FAIL_ON_HELP} (default: P0, or the "
-                         "config's fail_on)")
+                         help=f"when the gate fails: {FAIL_ON_HELP}; the config's fail_on "
+                         "applies when this is not given")
     analyze.add_argument("--markdown", metavar="OUT.md", help="write the Markdown worklog here")
     analyze.add_argument("--json", metavar="OUT.json", help="write the JSON worklog here")
     _add_live(analyze)
@@ -71,7 +73,11 @@ def _add_live(analyze: argparse.ArgumentParser) -> None:
         from gardener.sources.cloud_logging import add_live_arguments
     except ImportError:  # pragma: no cover - the live source ships with the package
         return
-    add_live_arguments(analyze.add_argument_group("Cloud Logging (instead of --input)"))
+    group = analyze.add_argument_group("Cloud Logging (instead of --input)")
+    add_live_arguments(group)
+    group.add_argument("--deployed-at", metavar="TIME",
+                       help="RFC 3339 time of the deploy: read from then until --end (or now), "
+                       "and compare with the window of the same length before it")
 
 
 def _add_publish(commands: Any) -> None:
@@ -117,7 +123,9 @@ def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, std
     config = _config(args.config)
     fail_on = args.fail_on or config.fail_on or "P0"
     source = _source(args, env, stdin, stderr)
-    baseline = FileSource(args.baseline, stdin) if args.baseline else None
+    baseline: LogSource | None = FileSource(args.baseline, stdin) if args.baseline else None
+    if getattr(args, "deployed_at", None):
+        source, baseline = _around_deploy(source, args)
     previous = load_state(args.state) if args.state and not baseline else None
     report = run(source, config, fail_on, baseline=baseline, previous=previous)
     doc = to_document(report, samples=config.samples)
@@ -151,11 +159,38 @@ def _source(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO,
                           "not both")
     if live is not None:
         return live
+    if getattr(args, "deployed_at", None):
+        raise ConfigError("--deployed-at needs Cloud Logging (--project)",
+                          fix="offline, pass the export before the deploy with --baseline PATH")
     if not args.input:
         raise ConfigError("no input: give --input PATH (an export) or --project/--service "
                           "(Cloud Logging)", fix="e.g. gardener analyze --input "
                           "examples/netra-backend-staging.json")
     return FileSource(args.input, stdin)
+
+
+def _around_deploy(source: LogSource, args: argparse.Namespace) -> tuple[LogSource, LogSource]:
+    """The window since the deploy, and the window of the same length before it."""
+    from gardener.sources.cloud_logging import CloudLoggingSource
+    from gardener.sources.live_query import parse_timestamp
+
+    if not isinstance(source, CloudLoggingSource):
+        raise ConfigError("--deployed-at needs Cloud Logging (--project)")
+    if args.since or args.start:
+        raise ConfigError("--deployed-at sets the window's start",
+                          fix="drop --since/--start; --end (default now) still ends the window")
+    deployed = parse_timestamp(args.deployed_at, "--deployed-at")
+    end = source.query.end
+    if deployed >= end:
+        raise ConfigError(f"--deployed-at {args.deployed_at} is not before the window's end",
+                          fix="give the deploy's time in the past, in RFC 3339")
+
+    def reader(start: datetime, stop: datetime) -> CloudLoggingSource:
+        return CloudLoggingSource(replace(source.query, start=start, end=stop), auth=source.auth,
+                                  env=source.env, endpoint=source.endpoint,
+                                  progress=source.progress)
+
+    return reader(deployed, end), reader(deployed - (end - deployed), deployed)
 
 
 def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO) -> None:
