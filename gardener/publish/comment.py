@@ -3,8 +3,9 @@
 Every cluster is shown at one of three levels: `FULL` (facts, template, one sample), `BRIEF` (one
 line or table row) or `HIDDEN`. When the body is too long the least urgent clusters lose detail
 first (samples of P4, P3, P2; then their rows; then P1/P0 samples), and the comment says what was
-left out and where the full worklog is. The smallest number of such steps that fits is found by
-bisection, so a worklog with thousands of clusters costs a dozen renders, not thousands.
+left out and where the full worklog is. It is built the other way round, most urgent first, adding
+pieces while they fit, so only what is posted gets rendered: a worklog with thousands of clusters
+costs a few dozen cluster renders, not thousands.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gardener.publish.text import (
     clock,
     link,
     location,
+    logs_link,
     pct,
     safe,
     safe_code,
@@ -30,6 +32,7 @@ from gardener.redact import redact
 FULL, BRIEF, HIDDEN = 2, 1, 0
 URGENT = ("P0", "P1")
 MAX_REASONS = 10
+NOTE_RESERVE = 600  # room kept for the "trimmed" note, besides the worklog URL
 SAMPLE_LIMIT = 1500
 
 Cluster = Mapping[str, Any]
@@ -38,29 +41,62 @@ Cluster = Mapping[str, Any]
 def render_comment(doc: Mapping[str, Any], key: CommentKey, *, worklog_url: str = "",
                    limit: int = GITHUB_BODY_LIMIT) -> str:
     """The comment body for `doc`, at most `limit` characters (as GitHub counts them)."""
-    clusters: Sequence[Cluster] = doc.get("clusters") or []
-    levels = [FULL] * len(clusters)
-    steps = _trim_steps(clusters)
-
-    def body(k: int) -> str:
-        trimmed = list(levels)
-        for index, level in steps[:k]:
-            trimmed[index] = level
-        return _assemble(doc, key, clusters, trimmed, worklog_url)
-
-    lo, hi = 0, len(steps)
-    if body_length(body(0)) <= limit:
-        return body(0)
-    while lo < hi:  # smallest k whose body fits; more steps never make it longer
-        mid = (lo + hi) // 2
-        if body_length(body(mid)) <= limit:
-            hi = mid
-        else:
-            lo = mid + 1
-    text = body(lo)
+    pieces = _Pieces(doc.get("clusters") or [])
+    levels = [HIDDEN] * len(pieces.clusters)
+    upgrades = [(i, BRIEF if level == HIDDEN else FULL)
+                for i, level in reversed(_trim_steps(pieces.clusters))]
+    reserve = NOTE_RESERVE + body_length(worklog_url)
+    used = body_length(_assemble(doc, key, pieces, levels, worklog_url))
+    done, rows = 0, False
+    for i, level in upgrades:  # most urgent first; stop at the first piece that does not fit
+        row = level == BRIEF and pieces.clusters[i].get("priority") not in URGENT
+        cost = pieces.cost(i, level, first_row=row and not rows)
+        if used + cost > limit - reserve:
+            break
+        levels[i], used, done, rows = level, used + cost, done + 1, rows or row
+    text = _assemble(doc, key, pieces, levels, worklog_url)
+    while body_length(text) > limit and done:  # the estimate was short: give back a step
+        done -= 1
+        i, level = upgrades[done]
+        levels[i] = HIDDEN if level == BRIEF else BRIEF
+        text = _assemble(doc, key, pieces, levels, worklog_url)
     if body_length(text) > limit:  # only the head is left and it is still too long
-        text = _assemble(doc, key, [], [], worklog_url, reasons=1)
+        text = _assemble(doc, key, _Pieces([]), [], worklog_url, reasons=1)
     return text
+
+
+class _Pieces:
+    """Each cluster's rendered parts, made once however often the comment is reassembled."""
+
+    def __init__(self, clusters: Sequence[Cluster]) -> None:
+        self.clusters = clusters
+        self._made: dict[tuple[str, int], str] = {}
+
+    def get(self, kind: str, i: int) -> str:
+        """`urgent` (full section), `brief` (bullet), `row` (table row) or `fold` (details)."""
+        if (kind, i) not in self._made:
+            c = self.clusters[i]
+            match kind:
+                case "urgent":
+                    text = cluster_detail(c, heading="####")
+                case "brief":
+                    text = brief_line(c)
+                case "row":
+                    text = table_row(c)
+                case _:
+                    text = details(f"{safe(c.get('id', ''), 20)} · {safe(c.get('title', ''), 120)}",
+                                   cluster_detail(c, heading=""))
+            self._made[(kind, i)] = text
+        return self._made[(kind, i)]
+
+    def cost(self, i: int, level: int, *, first_row: bool) -> int:
+        """Roughly how many characters raising cluster `i` to `level` adds (rendering only it)."""
+        if self.clusters[i].get("priority") in URGENT:
+            brief = body_length(self.get("brief", i)) + 2
+            return brief if level == BRIEF else body_length(self.get("urgent", i)) - brief + 2
+        if level == BRIEF:
+            return body_length(self.get("row", i)) + 1 + (len(TABLE_HEAD) + 2 if first_row else 0)
+        return body_length(self.get("fold", i)) + 2
 
 
 def _trim_steps(clusters: Sequence[Cluster]) -> list[tuple[int, int]]:
@@ -71,18 +107,15 @@ def _trim_steps(clusters: Sequence[Cluster]) -> list[tuple[int, int]]:
             + [(i, BRIEF) for i in urgent] + [(i, HIDDEN) for i in urgent])
 
 
-def _assemble(doc: Mapping[str, Any], key: CommentKey, clusters: Sequence[Cluster],
-              levels: Sequence[int], worklog_url: str, reasons: int = MAX_REASONS) -> str:
-    pairs = list(zip(clusters, levels, strict=True))
-    urgent = [(c, lv) for c, lv in pairs if c.get("priority") in URGENT]
-    others = [(c, lv) for c, lv in pairs if c.get("priority") not in URGENT]
-    blocks = [key.marker() + "\n" + head(doc, key, reasons)]
-    blocks.append(_urgent_section(urgent))
+def _assemble(doc: Mapping[str, Any], key: CommentKey, pieces: _Pieces, levels: Sequence[int],
+              worklog_url: str, reasons: int = MAX_REASONS) -> str:
+    urgent = [i for i, c in enumerate(pieces.clusters) if c.get("priority") in URGENT]
+    others = [i for i, c in enumerate(pieces.clusters) if c.get("priority") not in URGENT]
+    blocks = [key.marker() + "\n" + head(doc, key, reasons),
+              _urgent_section(pieces, urgent, levels)]
     if others:
-        blocks.append(_others_section(others))
-    note = trim_note(clusters, levels, worklog_url)
-    if note:
-        blocks.append(note)
+        blocks.append(_others_section(pieces, others, levels))
+    blocks.append(trim_note(pieces.clusters, levels, worklog_url))
     blocks.append(footer(doc, worklog_url))
     return "\n\n".join(b for b in blocks if b) + "\n"
 
@@ -119,36 +152,34 @@ def head(doc: Mapping[str, Any], key: CommentKey, reasons: int = MAX_REASONS) ->
     return "\n".join(lines)
 
 
-def _urgent_section(urgent: Sequence[tuple[Cluster, int]]) -> str:
-    shown = [(c, lv) for c, lv in urgent if lv != HIDDEN]
+def _urgent_section(pieces: _Pieces, urgent: Sequence[int], levels: Sequence[int]) -> str:
     if not urgent:
         return "No P0 or P1 clusters."
     parts = ["### P0 and P1 clusters"]
-    parts += [cluster_detail(c, heading="####") if lv == FULL else brief_line(c)
-              for c, lv in shown]
+    parts += [pieces.get("urgent" if levels[i] == FULL else "brief", i)
+              for i in urgent if levels[i] != HIDDEN]
     return "\n\n".join(parts)
 
 
-def _others_section(others: Sequence[tuple[Cluster, int]]) -> str:
-    shown = [(c, lv) for c, lv in others if lv != HIDDEN]
-    priorities = sorted({str(c.get("priority", "")) for c, _ in others})
+def _others_section(pieces: _Pieces, others: Sequence[int], levels: Sequence[int]) -> str:
+    shown = [i for i in others if levels[i] != HIDDEN]
+    priorities = sorted({str(pieces.clusters[i].get("priority", "")) for i in others})
     span = priorities[0] if len(priorities) == 1 else f"{priorities[0]}–{priorities[-1]}"
     summary = f"{len(others)} more cluster{'s' if len(others) != 1 else ''} ({safe(span, 20)})"
-    body = [cluster_table([c for c, _ in shown])] if shown else []
-    body += [details(f"{safe(c.get('id', ''), 20)} · {safe(c.get('title', ''), 120)}",
-                     cluster_detail(c, heading=""))
-             for c, lv in shown if lv == FULL]
+    body = [TABLE_HEAD + "\n" + "\n".join(pieces.get("row", i) for i in shown)] if shown else []
+    body += [pieces.get("fold", i) for i in shown if levels[i] == FULL]
     return details(summary, "\n\n".join(body) or "Left out to fit the comment; see the worklog.")
 
 
-def cluster_table(clusters: Sequence[Cluster]) -> str:
-    """A table row per cluster: id, priority, title, count, share, last seen."""
-    rows = ["| Cluster | Priority | Title | Count | Share | Last seen |",
-            "|---|---|---|---:|---:|---|"]
-    rows += [f"| {safe(c.get('id', ''), 20)} | {_priority(c)} | {safe(c.get('title', ''), 120)} "
-             f"| {int(c.get('count', 0)):,} | {pct(float(c.get('share', 0.0)))} "
-             f"| {clock(c.get('last_seen'))} |" for c in clusters]
-    return "\n".join(rows)
+TABLE_HEAD = ("| Cluster | Priority | Title | Count | Share | Last seen |\n"
+              "|---|---|---|---:|---:|---|")
+
+
+def table_row(c: Cluster) -> str:
+    """A table row: id, priority, title, count, share, last seen (no code spans: see `|`)."""
+    return (f"| {safe(c.get('id', ''), 20)} | {_priority(c)} | {safe(c.get('title', ''), 120)} "
+            f"| {int(c.get('count', 0)):,} | {pct(float(c.get('share', 0.0)))} "
+            f"| {clock(c.get('last_seen'))} |")
 
 
 def brief_line(c: Cluster) -> str:
@@ -174,7 +205,7 @@ def cluster_detail(c: Cluster, *, heading: str) -> str:
         lines.append("- **Logged from:** " + ", ".join(
             f"{safe_code(location(loc), 160)} ×{int(loc.get('count', 0)):,}"
             for loc in locations[:3]))
-    lines.append("- " + link("Open in Logs Explorer", str(c.get("logs_explorer_url", ""))))
+    lines.append("- " + logs_link(str(c.get("logs_explorer_url", ""))))
     samples = c.get("samples") or []
     if samples:
         first = samples[0]

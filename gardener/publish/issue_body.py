@@ -22,6 +22,7 @@ from gardener.publish.text import (
     clock,
     link,
     location,
+    logs_link,
     pct,
     plain_title,
     safe,
@@ -140,13 +141,13 @@ def issue_body(doc: Mapping[str, Any], cluster: Mapping[str, Any], key: IssueKey
     tail = human_tail(previous)
     for samples in (3, 1, 0):
         block = _managed(doc, cluster, runs, worklog_url, samples)
-        text = f"{key.marker()}\n{_state(runs)}\n{BEGIN}\n{block}\n{END}\n"
+        text = f"{key.marker()}\n{_state(runs)}\n{BEGIN}\n\n{block}\n\n{END}\n"
         text += f"\n{tail}\n" if tail else ""
         if body_length(text) <= GITHUB_BODY_LIMIT:
             return text
     # People's notes pushed it over: keep ours, drop theirs (they are still in the edit history).
     return (f"{key.marker()}\n{_state(runs)}\n{BEGIN}\n"
-            f"{_managed(doc, cluster, runs, worklog_url, 0)}\n{END}\n")
+            f"\n{_managed(doc, cluster, runs, worklog_url, 0)}\n\n{END}\n")
 
 
 def _state(runs: Sequence[Run]) -> str:
@@ -171,7 +172,8 @@ def _managed(doc: Mapping[str, Any], c: Mapping[str, Any], runs: Sequence[Run],
              f"| First seen | {clock(first)} (earliest window that had it) |",
              f"| Trend | {trend(runs)} |",
              f"| Why {safe(c.get('priority', ''), 4)} | {safe(c.get('reason', ''))} "
-             f"(rule {safe_code(c.get('rule', ''), 80)}) |", ""]
+             # Table cells get no code spans: a `|` inside one would still split the cell.
+             f"(rule {safe(c.get('rule', ''), 80)}) |", ""]
     lines += ["**Template**", "", code_block(redact(str(c.get("template", ""))), limit=2000)]
     lines += _where(c)
     lines += _history(runs)
@@ -184,7 +186,7 @@ def _managed(doc: Mapping[str, Any], c: Mapping[str, Any], runs: Sequence[Run],
                                ensure_ascii=False)
             lines += ["", details("Full entry (redacted)", code_block(entry, "json", 8000))]
     lines += ["", "**Reproduce**", "", code_block(redact(str(c.get("gcloud", ""))), "bash", 3000),
-              "", link("Open in Logs Explorer", str(c.get("logs_explorer_url", "")))
+              "", logs_link(str(c.get("logs_explorer_url", "")))
               + (" · " + link("Full worklog", worklog_url) if worklog_url else "")]
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """Hidden HTML-comment markers that let the next run find what this run posted.
 
-The markers carry only characters we allow (`[A-Za-z0-9._:/@+-]`), so a service or workflow name
+The markers carry only characters we allow (`[A-Za-z0-9._:/-]`), so a service or workflow name
 can never close the comment (`-->`) or smuggle Markdown into the body.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._:/@+-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:/-]+")
 _ISSUE = re.compile(r"<!-- log-gardener:fingerprint=(?P<fp>[^\s]+) service=(?P<svc>[^\s]*) -->")
 _COMMENT = re.compile(r"<!-- log-gardener:comment service=(?P<svc>[^\s]*) "
                       r"workflow=(?P<wf>[^\s]*) -->")

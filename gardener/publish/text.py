@@ -18,6 +18,7 @@ GITHUB_BODY_LIMIT = 65_536
 TITLE_LIMIT = 256
 _JOINER = "\u2060"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+LOGS_EXPLORER = "https://console.cloud.google.com/logs/"
 _LINKABLE = re.compile(r"^https?://[^\s<>`\"']+$")
 
 
@@ -43,6 +44,13 @@ def link(label: str, url: str) -> str:
     if not url or not _LINKABLE.match(url):
         return label
     return f"[{label}](<{url}>)"
+
+
+def logs_link(url: str) -> str:
+    """A link to Logs Explorer, only if `url` really points there (it is built from log text)."""
+    if not url.startswith(LOGS_EXPLORER):
+        return "Logs Explorer link unavailable"
+    return link("Open in Logs Explorer", url)
 
 
 def pct(share: float) -> str:
