@@ -156,6 +156,10 @@ class CloudLoggingSource:
             return (f"stopped at --max-entries {cap:,}: entries at {name} and above alone "
                     f"reached it (the newest {cap:,} were read) and entries below {name} were "
                     "not read; raise --max-entries or narrow the window")
+        if not rest.complete and not rest.entries:
+            return (f"stopped at --max-entries {cap:,}: the {severe.entries:,} entries at {name} "
+                    f"and above filled it and entries below {name} were not read; raise "
+                    "--max-entries or narrow the window")
         if not rest.complete:
             return (f"stopped at --max-entries {cap:,}: all {severe.entries:,} entries at {name} "
                     f"and above were read, then the newest {rest.entries:,} of the rest; raise "

@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -102,9 +102,15 @@ class Fault:
     """One scripted answer to entries:list instead of the real one."""
 
     status: int
+    """HTTP status; 200 means "wait `delay`, then answer normally" (a stall)."""
     times: int = 1
+    """How many calls in a row get this answer."""
     body: dict[str, Any] | str | None = None
+    """Body instead of Google's usual one for `status`."""
     delay: float = 0.0
+    """Seconds to wait before answering."""
+    after: int = 0
+    """Calls to let through untouched before the fault starts."""
 
 
 @dataclass
@@ -142,8 +148,11 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out on a stalled answer and left
 
     do_GET = do_POST = _serve
 
@@ -156,7 +165,8 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.app = app  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": 0.02})
         self.thread.start()
 
     @property
@@ -227,12 +237,16 @@ class FakeGoogle:
         self._cache.clear()
 
     def fail(self, status: int, times: int = 1, *, body: dict[str, Any] | str | None = None,
-             delay: float = 0.0) -> None:
-        """Answer the next `times` entries:list calls with `status` (Google's error body)."""
-        self.faults.append(Fault(status, times, body, delay))
+             delay: float = 0.0, after: int = 0) -> None:
+        """Answer `times` entries:list calls (after `after` good ones) with `status`."""
+        self.faults.append(Fault(status, times, body, delay, after))
+
+    def stall(self, seconds: float, times: int = 1, *, after: int = 0) -> None:
+        """Make `times` entries:list calls (after `after` good ones) wait before answering."""
+        self.faults.append(Fault(200, times, None, seconds, after))
 
     def expire_tokens_after(self, calls: int) -> None:
-        """After `calls` more successful entries:list calls, every issued token expires."""
+        """After `calls` more successful entries:list calls, the token they used expires."""
         self._expire_after = calls
 
     def issue_token(self, principal: str, lifetime: float | None = None) -> str:
@@ -294,8 +308,9 @@ class FakeGoogle:
         fault = self._next_fault()
         if fault is not None:
             time.sleep(fault.delay)
-            return _json(fault.status, fault.body if fault.body is not None
-                         else ERRORS[fault.status])
+            if fault.status != 200:
+                return _json(fault.status, fault.body if fault.body is not None
+                             else ERRORS[fault.status])
         if self.slow_pages:
             time.sleep(self.slow_pages)
         denied = self._denied(token.principal, body)
@@ -308,7 +323,7 @@ class FakeGoogle:
                                            "INVALID_ARGUMENT"))
         except ValueError as err:
             return _json(400, google_error(400, str(err), "INVALID_ARGUMENT"))
-        self._count_success()
+        self._count_success(token)
         return reply
 
     def _next_fault(self) -> Fault | None:
@@ -316,20 +331,23 @@ class FakeGoogle:
             if not self.faults:
                 return None
             fault = self.faults[0]
+            if fault.after > 0:
+                fault.after -= 1
+                return None
             fault.times -= 1
             if fault.times <= 0:
                 self.faults.popleft()
             return fault
 
-    def _count_success(self) -> None:
+    def _count_success(self, token: Token) -> None:
         with self._lock:
             if self._expire_after is None:
                 return
             self._expire_after -= 1
             if self._expire_after <= 0:
+                # Server-side expiry the client did not see coming (clock skew, revocation).
                 self._expire_after = None
-                for token in self.tokens.values():
-                    token.expires = 0.0
+                token.expires = 0.0
 
     def _denied(self, principal: str, body: dict[str, Any]) -> dict[str, Any] | None:
         resource = f"projects/{self.project}"
@@ -490,6 +508,78 @@ def _sort_time(entry: dict[str, Any]) -> str:
     return value
 
 
+SERVICE = "netra-backend-staging"
+REVISION = "netra-backend-staging-00042-xuz"
+T0 = datetime(2025, 9, 15, 23, 0, tzinfo=UTC)
+
+
+def rfc3339(moment: datetime, nanos: int = 0) -> str:
+    """`2025-09-15T23:00:01Z`, or with a nanosecond fraction as the API writes them."""
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{nanos:09d}Z" if nanos else f"{text}Z"
+
+
+def sample_entries(count: int, *, start: datetime = T0, step_ms: int = 700,
+                   project: str = PROJECT, service: str = SERVICE) -> list[dict[str, Any]]:
+    """Cloud Run entries in the shapes a real service writes (oldest first): INFO chatter in
+    jsonPayload and textPayload, request logs with only httpRequest, rare WARNING/ERROR with
+    sourceLocation and stack traces, DEFAULT-severity lines, nanosecond timestamps."""
+    resource = {"type": "cloud_run_revision",
+                "labels": {"project_id": project, "service_name": service,
+                           "revision_name": REVISION, "configuration_name": service,
+                           "location": "us-central1"}}
+    out = []
+    for i in range(count):
+        moment = start + timedelta(milliseconds=i * step_ms)
+        nanos = (i * 7919 % 1000) * 1_000_000 + i % 1000 if i % 3 == 1 else 0
+        entry: dict[str, Any] = {
+            "insertId": f"{i:06x}{(i * 2654435761) % 16**8:08x}",
+            "timestamp": rfc3339(moment, nanos),
+            "receiveTimestamp": rfc3339(moment + timedelta(milliseconds=40), 123_456_789),
+            "resource": resource,
+            "labels": {"instanceId": f"00f4b7c1{i % 4:02d}"},
+            "logName": f"projects/{project}/logs/run.googleapis.com%2Fstdout",
+            "trace": f"projects/{project}/traces/{i * 104729 % 16**12:032x}",
+        }
+        entry.update(_payload(i, project))
+        out.append(entry)
+    return out
+
+
+def _payload(i: int, project: str) -> dict[str, Any]:
+    if i % 97 == 5:
+        return {"severity": "ERROR", "jsonPayload": {
+            "message": f"CRITICAL STARTUP FAILURE: Database initialization timeout after "
+                       f"{20 + i % 9}.0s in staging environment",
+            "logger": "netra_backend.app.smd"},
+            "sourceLocation": {"file": "netra_backend/app/smd.py", "line": "1005",
+                               "function": "_initialize_database"}}
+    if i % 61 == 7:
+        return {"severity": "ERROR", "textPayload": "Traceback (most recent call last):\n"
+                '  File "/app/netra_backend/app/db.py", line 88, in connect\n'
+                "    raise ConnectionRefusedError(111, 'Connect call failed')\n"
+                f"ConnectionRefusedError: [Errno 111] Connect call failed ('10.0.0.{i % 250}', "
+                "5432)"}
+    if i % 13 == 3:
+        return {"severity": "WARNING",
+                "textPayload": f"Redis connection pool exhausted (size={i % 50}), retrying"}
+    if i % 7 == 0:
+        status = 503 if i % 49 == 0 else 200
+        return {"severity": "ERROR" if status >= 500 else "INFO",
+                "logName": f"projects/{project}/logs/run.googleapis.com%2Frequests",
+                "httpRequest": {"requestMethod": "GET", "status": status,
+                                "requestUrl": f"https://api.netra.example/users/{i}/orders",
+                                "latency": f"0.{i % 900:03d}s", "responseSize": "2048",
+                                "userAgent": "Mozilla/5.0", "remoteIp": "203.0.113.9",
+                                "protocol": "HTTP/1.1"}}
+    if i % 31 == 2:
+        return {"textPayload": f"Listening on port 8080 (worker {i % 4})"}
+    if i % 2:
+        return {"severity": "INFO", "jsonPayload": {"message": f"Processed order {i} in "
+                                                    f"{i % 90} ms", "logger": "orders"}}
+    return {"severity": "INFO", "textPayload": f"GET /health 200 in {i % 17} ms"}
+
+
 @pytest.fixture
 def fake_google() -> Iterator[FakeGoogle]:
     """A running `FakeGoogle` with no entries; stopped after the test."""
@@ -499,7 +589,7 @@ def fake_google() -> Iterator[FakeGoogle]:
 
 __all__ = ["ERRORS", "PROJECT", "PROVIDER_NAME", "REPOSITORY", "SERVICE_ACCOUNT", "Fault",
            "FakeGoogle", "FilterError", "compile_filter", "fake_google", "google_error",
-           "permission_denied"]
+           "permission_denied", "rfc3339", "sample_entries"]
 
 
 # --- The Logging query language (the subset our filters and tests use) --------------------------
