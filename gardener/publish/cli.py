@@ -57,6 +57,9 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worklog-url", default=None, metavar="URL",
                         help="link to the full worklog (default: this run's page, from "
                              "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID)")
+    parser.add_argument("--write-interval", type=float, default=1.0, metavar="SECONDS",
+                        help="pause between writes to GitHub (default: 1, as GitHub asks; lower "
+                             "only where limits are relaxed, e.g. GitHub Enterprise Server)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print exactly what would be posted; post nothing")
 
@@ -125,7 +128,8 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> GitHubSetting
                           fix="add `env: GITHUB_TOKEN: ${{ github.token }}` to the step, or use "
                               "--dry-run to see what would be posted")
     return GitHubSettings(token=token, repo=repo,
-                          api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+                          api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+                          seconds_between_writes=args.write_interval)
 
 
 def run_url(env: Mapping[str, str]) -> str:

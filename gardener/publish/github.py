@@ -143,6 +143,7 @@ class GitHubPublisher:
         else:
             doing = Doing(f"comment on commit {where.sha[:12]} of {self.settings.repo}",
                           "contents: write")
+            self._fork = False
             commit = self._call(doing, lambda: repo.get_commit(where.sha))
             listing, post = commit.get_comments, commit.create_comment
 

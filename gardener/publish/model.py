@@ -79,8 +79,8 @@ class GitHubSettings:
     """First pause after a 5xx, doubling on each retry (capped by `max_wait`)."""
     seconds_between_writes: float = 1.0
     """Spacing of writes; GitHub asks for at least one second between content creations."""
-    seconds_between_requests: float = 0.25
-    """Spacing of all requests."""
+    seconds_between_requests: float = 0.0
+    """Spacing of all requests (GitHub asks only for serial requests and spaced writes)."""
 
     def __post_init__(self) -> None:
         if not _REPO.match(self.repo):
@@ -90,8 +90,10 @@ class GitHubSettings:
             raise ConfigError(f"GITHUB_API_URL {self.api_url!r} is not an http(s) URL",
                               fix="unset it for github.com, or use https://HOST/api/v3 for "
                                   "GitHub Enterprise Server")
-        if self.max_retries < 0 or self.max_wait < 0 or self.timeout <= 0:
-            raise ConfigError("GitHub retry settings must be non-negative (timeout positive)")
+        if min(self.max_retries, self.max_wait, self.seconds_between_writes,
+               self.seconds_between_requests, self.retry_backoff) < 0 or self.timeout <= 0:
+            raise ConfigError("GitHub settings (retries, waits, write interval) must be "
+                              "non-negative, and the timeout positive")
 
 
 def check_sha(sha: str) -> str:
