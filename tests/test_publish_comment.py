@@ -218,3 +218,28 @@ def test_bad_sha_is_a_usage_error(fake_github: FakeGitHub, sha: str) -> None:
     with pytest.raises(ConfigError, match="not a commit SHA"):
         publish(fake_github, CommitTarget(sha))
     assert not re.search("POST", str(fake_github.log))
+
+
+def test_pygithub_default_retry_would_post_twice_which_is_why_we_configure_it(
+        fake_github: FakeGitHub) -> None:
+    from github import Auth, Github
+    pr = fake_github.add_pull(head_sha=SHA)
+    fake_github.inject("POST", r"/issues/\d+/comments$", "bad_gateway", after_store=True)
+    plain = Github(auth=Auth.Token(fake_github.token), base_url=fake_github.url,
+                   seconds_between_writes=None, seconds_between_requests=None)
+    plain.get_repo("acme/shop").get_issue(pr).create_comment("hello")
+    assert len(fake_github.issue_comments(pr)) == 2  # the boundary fact our publisher avoids
+
+
+def test_unreachable_api_url_says_which_url(fake_github: FakeGitHub) -> None:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket closes
+    out = io.StringIO()
+    result = publish_worklog(seed_worklog(), target=PullRequestTarget(1), out=out,
+                             github=fast_settings(fake_github, max_retries=0,
+                                                  api_url=f"http://127.0.0.1:{port}/api/v3"))
+    text = result.errors[0].diagnostics()
+    assert f"Cannot reach GitHub at http://127.0.0.1:{port}/api/v3" in text
+    assert "GITHUB_API_URL" in text
