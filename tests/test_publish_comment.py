@@ -243,3 +243,19 @@ def test_unreachable_api_url_says_which_url(fake_github: FakeGitHub) -> None:
     text = result.errors[0].diagnostics()
     assert f"Cannot reach GitHub at http://127.0.0.1:{port}/api/v3" in text
     assert "GITHUB_API_URL" in text
+
+
+def test_sticky_comment_is_found_on_a_later_page() -> None:
+    from tests.fakes.github import comment_json
+    with FakeGitHub(max_per_page=4) as fake:
+        pr = fake.add_pull(head_sha=SHA)
+        with fake.store.lock:
+            for i in range(13):
+                human = comment_json(fake.store, pr, f"review note {i}")
+                fake.store.comments[human["id"]] = human
+        publish(fake, PullRequestTarget(pr))
+        publish(fake, PullRequestTarget(pr), seed_worklog(fail_on="P4"))
+        comments = fake.issue_comments(pr)
+        pages = fake.count("GET", r"/issues/\d+/comments$")
+    assert len(comments) == 14 and "Failed on `P4`" in comments[-1]["body"]
+    assert pages == 2 * 4  # two runs, four pages of four each

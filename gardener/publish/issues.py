@@ -157,7 +157,7 @@ def _plan_one(doc: Mapping[str, Any], cluster: Mapping[str, Any], key: IssueKey,
         return _write(base, Action.UPDATE, doc, cluster, issue, worklog_url)
     if issue.state_reason == "not_planned":
         return _skip(base, f"issue #{issue.number} was closed as not planned", issue)
-    muted = sorted(set(issue.labels) & set(target.mute_labels))
+    muted = sorted({n.lower() for n in issue.labels} & {n.lower() for n in target.mute_labels})
     if muted:
         return _skip(base, f"issue #{issue.number} carries the mute label {muted[0]!r}", issue)
     if not eligible:
@@ -178,8 +178,9 @@ def _write(base: IssuePlan, action: Action, doc: Mapping[str, Any], cluster: Map
     service = str(doc.get("service") or "")
     wanted = [spec.name for spec in labels_for(service, base.priority)]
     # Keep labels people added; swap our priority label for the current one.
+    ours = {name.lower() for name in wanted}
     kept = [name for name in (issue.labels if issue else ())
-            if not name.startswith(PRIORITY_PREFIX) and name not in wanted]
+            if not name.lower().startswith(PRIORITY_PREFIX) and name.lower() not in ours]
     title = issue_title(doc, cluster)
     body = issue_body(doc, cluster, base.key, previous=issue.body if issue else None,
                       worklog_url=worklog_url)
