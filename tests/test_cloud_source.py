@@ -32,11 +32,13 @@ from tests.fakes.google import (
     T0,
     FakeGoogle,
     fake_google,
+    google_error,
+    loopback_only,
     rfc3339,
     sample_entries,
 )
 
-__all__ = ["fake_google"]  # the fixture, imported for pytest
+__all__ = ["fake_google", "loopback_only"]  # fixtures, imported for pytest
 
 FEDERATED = f"{POOL_SET}/attribute.repository/{REPOSITORY}"
 
@@ -349,3 +351,31 @@ def test_no_entries_is_not_an_error_but_is_noted(fake_google: FakeGoogle) -> Non
     info = src.info()
     assert not info.truncated and "no entry matched the filter" in info.notes[-1]
     assert json.dumps(info.notes)  # plain strings for the worklog
+
+
+def test_logging_api_disabled(fake_google: FakeGoogle) -> None:
+    fake_google.fail(403, body=google_error(
+        403, "Cloud Logging API has not been used in project 123456789012 before or it is "
+        "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
+        "logging.googleapis.com/overview?project=123456789012 then retry.", "PERMISSION_DENIED",
+        reason="SERVICE_DISABLED", domain="googleapis.com",
+        metadata={"service": "logging.googleapis.com", "consumer": "projects/123456789012"}))
+    with pytest.raises(UpstreamError) as caught:
+        read_all(source(fake_google))
+    assert "Cloud Logging API is disabled" in caught.value.what
+    assert caught.value.fix == f"gcloud services enable logging.googleapis.com --project={PROJECT}"
+
+
+def test_auth_failures_surface_from_read_with_their_fix(fake_google: FakeGoogle) -> None:
+    fake_google.repositories = set()
+    with pytest.raises(UpstreamError, match="attribute condition") as caught:
+        read_all(source(fake_google))
+    assert caught.value.exit_code == ExitCode.UPSTREAM
+    assert fake_google.list_calls() == []  # no token, no Logging call
+
+
+def test_unknown_project(fake_google: FakeGoogle) -> None:
+    fake_google.fail(404, body=google_error(404, "Project 'nope-123' not found.", "NOT_FOUND"))
+    with pytest.raises(UpstreamError, match="not found") as caught:
+        read_all(source(fake_google))
+    assert "--project" in caught.value.fix

@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -121,6 +122,7 @@ class Call:
     method: str
     path: str
     headers: dict[str, str]
+    """Header names in lower case."""
     body: Any
 
 
@@ -215,6 +217,8 @@ class FakeGoogle:
         self.private_viewers: set[str] = set()
         self.refresh_tokens: dict[str, str] = {}
         """OAuth refresh token -> user principal, for ADC user credentials."""
+        self.keys: set[str] = set()
+        """Service accounts whose key files the token endpoint accepts."""
         self.oidc_claims: dict[str, Any] = {}
         """Extra or replaced claims in the OIDC tokens GitHub issues."""
         self.token_lifetime = 3599
@@ -267,6 +271,20 @@ class FakeGoogle:
                 "GARDENER_STS_ENDPOINT": self.sts.url, "GARDENER_IAM_ENDPOINT": self.iam.url,
                 **extra}
 
+    def service_account_key(self, email: str) -> dict[str, Any]:
+        """A service-account key file (a fresh RSA key) whose `token_uri` is this fake."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+        self.keys.add(email)
+        return {"type": "service_account", "project_id": self.project,
+                "private_key_id": hashlib.sha1(pem.encode()).hexdigest(), "private_key": pem,
+                "client_email": email, "client_id": "109876543210987654321",
+                "token_uri": f"{self.sts.url}/token"}
+
     def count(self, service: str, path_part: str = "") -> int:
         return sum(c.service == service and path_part in c.path for c in self.calls)
 
@@ -287,8 +305,9 @@ class FakeGoogle:
 
     def _record(self, service: str, method: str, path: str, headers: dict[str, str],
                 body: Any) -> None:
+        lower = {k.lower(): v for k, v in headers.items()}
         with self._lock:
-            self.calls.append(Call(service, method, path, headers, body))
+            self.calls.append(Call(service, method, path, lower, body))
 
     def _bearer(self, headers: dict[str, str]) -> Token | None:
         value = headers.get("Authorization") or headers.get("authorization") or ""
@@ -446,8 +465,15 @@ class FakeGoogle:
                            "token_type": "Bearer", "expires_in": self.token_lifetime})
 
     def _refresh(self, form: dict[str, str]) -> Reply:
+        """OAuth 2.0 token endpoint: refresh tokens, and service-account key JWTs."""
         principal = self.refresh_tokens.get(form.get("refresh_token", ""))
-        if form.get("grant_type") != "refresh_token" or principal is None:
+        if form.get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            email = _jwt_claims(form.get("assertion", "")).get("iss", "")
+            principal = f"serviceAccount:{email}" if email in self.keys else None
+            if principal is None:
+                return _json(400, {"error": "invalid_grant",
+                                   "error_description": "Invalid grant: account not found"})
+        elif form.get("grant_type") != "refresh_token" or principal is None:
             return _json(400, {"error": "invalid_grant",
                                "error_description": "Token has been expired or revoked."})
         return _json(200, {"access_token": self.issue_token(principal),
@@ -482,7 +508,8 @@ class FakeGoogle:
 
     def _oidc(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         self._record("oidc", method, path, headers, None)
-        if headers.get("Authorization") != f"Bearer {REQUEST_TOKEN}":
+        if {k.lower(): v for k, v in headers.items()}.get("authorization") != \
+                f"Bearer {REQUEST_TOKEN}":
             return _json(401, {"$id": "1", "innerException": None, "message": "TF400813: The "
                                "user '' is not authorized to access this resource.",
                                "typeName": "Microsoft.TeamFoundation.Framework.Server."
@@ -580,15 +607,41 @@ def _payload(i: int, project: str) -> dict[str, Any]:
     return {"severity": "INFO", "textPayload": f"GET /health 200 in {i % 17} ms"}
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @pytest.fixture
-def fake_google() -> Iterator[FakeGoogle]:
-    """A running `FakeGoogle` with no entries; stopped after the test."""
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Refuse (and fail the test on) any name look-up that is not loopback, in any thread.
+
+    pytest-socket blocks connections, but a DNS query for googleapis.com would already have
+    left the machine by then.
+    """
+    attempts: list[str] = []
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in LOOPBACK:
+            attempts.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, f"{name}: blocked by the test")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    yield attempts
+    assert attempts == [], f"the test tried to reach {attempts}"
+
+
+@pytest.fixture
+def fake_google(loopback_only: list[str]) -> Iterator[FakeGoogle]:
+    """A running `FakeGoogle` with no entries; stopped after the test. No DNS beyond loopback."""
     with FakeGoogle() as fake:
         yield fake
 
 
 __all__ = ["ERRORS", "PROJECT", "PROVIDER_NAME", "REPOSITORY", "SERVICE_ACCOUNT", "Fault",
            "FakeGoogle", "FilterError", "compile_filter", "fake_google", "google_error",
+           "loopback_only",
            "permission_denied", "rfc3339", "sample_entries"]
 
 
