@@ -299,7 +299,7 @@ def publish_problems(result: PublishResult | None, problem: str) -> list[str]:
 
 def published_url(result: PublishResult | None) -> str:
     """The comment's address, else the first issue touched, else ""."""
-    if result is None:
+    if result is None or result.dry_run:  # a dry run's "URL" is a placeholder
         return ""
     issues = (*result.issues_created, *result.issues_reopened, *result.issues_updated)
     return result.comment_url or (issues[0].url if issues else "")
@@ -329,7 +329,7 @@ def publish_lines(result: PublishResult | None, problem: str) -> list[str]:
         return lines
     if result.dry_run:
         lines.append("- Dry run: nothing was posted to GitHub.")
-    if result.comment_url:
+    if result.comment_url and not result.dry_run:
         lines.append(f"- Worklog comment: {result.comment_url}")
     counts = (len(result.issues_created), len(result.issues_reopened), len(result.issues_updated))
     if any(counts):
