@@ -38,6 +38,8 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_STS_ENDPOINT = "https://sts.googleapis.com"
 DEFAULT_IAM_ENDPOINT = "https://iamcredentials.googleapis.com"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+ID_TOKEN_PERMISSION = "permission `id-token` set to `write` (under `permissions:`)"
+"""Spelled out, not as YAML: a `token: value` pair reads as a secret to the redactor."""
 _PROVIDER = re.compile(r"projects/(?P<number>[^/]+)/locations/global/workloadIdentityPools/"
                        r"(?P<pool>[^/]+)/providers/(?P<provider>[^/]+)")
 _SERVICE_ACCOUNT = re.compile(r"[^@\s/:]+@[-a-z0-9.]+\.gserviceaccount\.com")
@@ -149,9 +151,9 @@ def _federated(env: Mapping[str, str], settings: AuthSettings, scopes: Sequence[
         raise ConfigError(
             "--workload-identity-provider is set, but this job cannot request a GitHub OIDC "
             "token (ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)",
-            cause="the workflow job lacks `permissions: id-token: write`" if in_actions
+            cause=f"the workflow job lacks the {ID_TOKEN_PERMISSION}" if in_actions
             else "not running inside GitHub Actions",
-            fix="add `permissions: {id-token: write, contents: read}` to the job" if in_actions
+            fix=f"in the workflow, give the job the {ID_TOKEN_PERMISSION}" if in_actions
             else "outside GitHub Actions, drop --workload-identity-provider and use "
             "Application Default Credentials (gcloud auth application-default login)")
     separator = "&" if "?" in request_url else "?"
@@ -264,8 +266,8 @@ def _application_default(env: Mapping[str, str], settings: AuthSettings, scopes:
         in_actions = env.get("GITHUB_ACTIONS") == "true"
         raise ConfigError(
             "no Google credentials found", cause=str(err).splitlines()[0],
-            fix="in GitHub Actions, pass --workload-identity-provider (with `permissions: "
-            "id-token: write`) or run google-github-actions/auth first" if in_actions
+            fix="in GitHub Actions, pass --workload-identity-provider (the job needs the "
+            f"{ID_TOKEN_PERMISSION}) or run google-github-actions/auth first" if in_actions
             else "run `gcloud auth application-default login`, set "
             "GOOGLE_APPLICATION_CREDENTIALS, or pass --workload-identity-provider") from None
     email = getattr(credentials, "service_account_email", None)

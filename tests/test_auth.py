@@ -107,7 +107,8 @@ def test_credentials_from_env_returns_google_auth_credentials(fake_google: FakeG
 
 
 @pytest.mark.parametrize("in_actions, cause", [
-    ("true", "the workflow job lacks `permissions: id-token: write`"),
+    ("true", "the workflow job lacks the permission `id-token` set to `write` (under "
+             "`permissions:`)"),
     ("", "not running inside GitHub Actions"),
 ])
 def test_no_oidc_token_says_which_permission_is_missing(fake_google: FakeGoogle,
@@ -165,7 +166,7 @@ def test_github_refusing_the_oidc_request(fake_google: FakeGoogle) -> None:
     with pytest.raises(UpstreamError) as caught:
         refresh(resolve_identity(env, settings(fake_google)))
     assert "GitHub did not issue an OIDC token" in caught.value.what
-    assert "TF400813" in caught.value.cause and "id-token: write" in caught.value.fix
+    assert "TF400813" in caught.value.cause and "`id-token` set to `write`" in caught.value.fix
 
 
 def test_impersonation_without_workload_identity_user(fake_google: FakeGoogle) -> None:

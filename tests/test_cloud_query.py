@@ -190,9 +190,16 @@ def test_flags_build_the_source_and_flags_beat_env_endpoints() -> None:
     assert source.query.start == datetime(2025, 9, 15, 23, 0, tzinfo=UTC)
     assert source.query.end == datetime(2025, 9, 16, 1, 0, tzinfo=UTC)
     assert source.query.min_severity is Severity.WARNING and source.query.max_entries == 20_000
+    assert source.policy.deadline_s == 120
     info = source.info()
     assert info.kind == "cloud-logging" and info.filter == source.filter
     assert "severity>=WARNING" in info.filter and not info.truncated
+
+
+def test_retry_deadline_flag() -> None:
+    source = live_source_from_args(parse("--project", "p-12345", "--service", "a",
+                                         "--retry-deadline", "5m"), {}, now=NOW)
+    assert source is not None and source.policy.deadline_s == 300
 
 
 def test_defaults() -> None:
@@ -216,6 +223,7 @@ def test_defaults() -> None:
     (["--sts-endpoint", "ftp://127.0.0.1"], "--sts-endpoint"),
     (["--revision", "r1", "--service", ""], "--revision"),
     (["--gke-cluster", "c1"], "--service"),
+    (["--retry-deadline", "soon"], "--retry-deadline"),
 ])
 def test_bad_flags_are_config_errors_naming_the_flag(argv: list[str], flag: str) -> None:
     args = parse("--project", "netra-staging", "--service", "api", *argv)

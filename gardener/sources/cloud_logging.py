@@ -230,9 +230,11 @@ def add_live_arguments(parser: _ArgumentContainer) -> None:
         "default: all)")
     add("--max-entries", metavar="N", help=f"most entries read, WARNING and above first "
         f"(default {DEFAULT_MAX_ENTRIES:,})")
+    add("--retry-deadline", metavar="DURATION", help="how long to keep retrying a page that "
+        f"fails with 429/5xx (default {RetryPolicy().deadline_s:.0f}s)")
     add("--workload-identity-provider", metavar="NAME", help="authenticate with Workload "
-        "Identity Federation from the GitHub Actions OIDC token: projects/NUMBER/locations/"
-        "global/workloadIdentityPools/POOL/providers/PROVIDER")
+        "Identity Federation from the job's GitHub OIDC token; NAME is the provider's full name "
+        "(projects/NUMBER/.../providers/ID)")
     add("--service-account", metavar="EMAIL", help="service account to impersonate")
     add("--logging-endpoint", metavar="URL", help=f"Cloud Logging base URL (env "
         f"{ENDPOINT_ENV['logging']}; default {DEFAULT_LOGGING_ENDPOINT})")
@@ -266,7 +268,10 @@ def live_source_from_args(args: argparse.Namespace, env: Mapping[str, str], *,
         service_account=_text(args, "service_account"),
         sts_endpoint=_endpoint(args, env, "sts", DEFAULT_STS_ENDPOINT),
         iam_endpoint=_endpoint(args, env, "iam", DEFAULT_IAM_ENDPOINT))
-    return CloudLoggingSource(query, auth=auth, env=env, progress=progress,
+    deadline = _text(args, "retry_deadline")
+    policy = RetryPolicy(deadline_s=parse_duration(deadline, "--retry-deadline").total_seconds()
+                         ) if deadline else None
+    return CloudLoggingSource(query, auth=auth, env=env, progress=progress, policy=policy,
                               endpoint=_endpoint(args, env, "logging", DEFAULT_LOGGING_ENDPOINT))
 
 

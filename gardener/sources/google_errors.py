@@ -66,8 +66,8 @@ def explain_auth_error(err: Exception, *, workload_identity_provider: str, servi
         return UpstreamError(
             "GitHub did not issue an OIDC token for the token exchange",
             cause=_short(err.args[1] if len(err.args) > 1 else ""),
-            fix="give the job `permissions: {id-token: write, contents: read}`; the token "
-            "request URL is only valid while the job runs")
+            fix="give the job the permission `id-token` set to `write` (under `permissions:`); "
+            "the token request URL is only valid while the job runs")
     if message.startswith(_IMPERSONATION_FAILED):
         return _impersonation_error(err, service_account, caller, workload_identity_provider)
     detail = _short(message)

@@ -154,7 +154,9 @@ class PageReader:
         """Exponential backoff with "equal jitter": half fixed, half random, so a fleet of
         retrying jobs spreads out but none retries at once."""
         policy = self.policy
-        ceiling = min(policy.maximum_s, policy.initial_s * policy.multiplier ** attempt)
+        # A short deadline still gets a few attempts: start at most an eighth of it.
+        initial = min(policy.initial_s, policy.deadline_s / 8)
+        ceiling = min(policy.maximum_s, initial * policy.multiplier ** attempt)
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 

@@ -1,0 +1,127 @@
+"""`gardener analyze --project ...` end to end: the live read gives the worklog an export gives,
+truncation reaches the outputs, and logs that cannot be read exit 3 (never a passing gate)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gardener.cli import main
+from tests.fakes.google import (
+    PROJECT,
+    PROVIDER_NAME,
+    SERVICE,
+    SERVICE_ACCOUNT,
+    T0,
+    FakeGoogle,
+    fake_google,
+    loopback_only,
+    rfc3339,
+    sample_entries,
+)
+
+__all__ = ["fake_google", "loopback_only"]  # fixtures, imported for pytest
+
+WIF = ["--workload-identity-provider", PROVIDER_NAME, "--service-account", SERVICE_ACCOUNT]
+PER_QUERY = ("query", "logs_explorer_url", "gcloud")
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .gardener.yml
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    err = io.StringIO()
+    code = main(["analyze", *argv], env, stdout=io.StringIO(), stderr=err)
+    return code, err.getvalue()
+
+
+def without_queries(doc: dict[str, Any]) -> dict[str, Any]:
+    """The worklog minus what names its source: the source block, and the per-cluster queries
+    (built on the source's base filter: the live one names the service, an export's does not
+    know the window it was cut from)."""
+    doc = {k: v for k, v in doc.items() if k != "source"}
+    doc["clusters"] = [{k: v for k, v in c.items() if k not in PER_QUERY}
+                       for c in doc["clusters"]]
+    return doc
+
+
+def newest_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`gcloud logging read --format=json` order."""
+    def key(entry: dict[str, Any]) -> str:
+        stamp = str(entry["timestamp"])
+        return stamp[:19] + "." + stamp[19:-1].lstrip(".").ljust(9, "0")
+    return sorted(entries, key=key, reverse=True)
+
+
+def test_live_read_gives_the_same_worklog_as_an_export(fake_google: FakeGoogle,
+                                                       tmp_path: Path) -> None:
+    entries = sample_entries(3000)
+    fake_google.set_entries(entries)
+    Path("export.json").write_text(json.dumps(newest_first(entries)))
+    start, end = entries[0]["timestamp"], entries[-1]["timestamp"]  # whole seconds, min and max
+    live_code, live_err = run(["--project", PROJECT, "--service", SERVICE, "--start", start,
+                               "--end", end, "--max-entries", "10000", *WIF,
+                               "--json", "live.json"], fake_google.env())
+    file_code, _ = run(["--input", "export.json", "--json", "file.json"], {})
+    live, offline = (json.loads(Path(p).read_text()) for p in ("live.json", "file.json"))
+    assert live_code == file_code == 1, live_err  # the sample holds a P0 startup failure
+    assert live["entries"]["total"] == 3000 and live["clusters"]
+    assert without_queries(live) == without_queries(offline)
+    source = live["source"]
+    assert source["kind"] == "cloud-logging" and source["filter"].startswith(
+        'resource.type="cloud_run_revision" AND resource.labels.service_name="netra-backend-')
+    assert f'timestamp>="{start}" AND timestamp<="{end}"' in source["filter"]
+    assert source["logs_explorer_url"].startswith("https://console.cloud.google.com/logs/query;"
+                                                  "query=resource.type%3D%22cloud_run_revision")
+    assert any("entries.list calls" in note for note in source["notes"])
+    assert all(c["query"].startswith(source["filter"]) for c in live["clusters"])
+
+
+def test_truncation_reaches_the_json_and_the_markdown(fake_google: FakeGoogle) -> None:
+    fake_google.set_entries(sample_entries(3000))
+    code, _ = run(["--project", PROJECT, "--service", SERVICE, "--start", rfc3339(T0),
+                   "--end", "2025-09-16T00:00:00Z", "--max-entries", "1200", *WIF,
+                   "--json", "out.json", "--markdown", "out.md"], fake_google.env())
+    doc = json.loads(Path("out.json").read_text())
+    assert code == 1 and doc["entries"]["truncated"] is True and doc["entries"]["total"] == 1200
+    assert any("stopped at --max-entries 1,200" in n for n in doc["source"]["notes"])
+    markdown = Path("out.md").read_text()
+    assert "truncated by --max-entries" in markdown
+    assert r"stopped at \-\-max\-entries 1,200" in markdown  # notes are escaped Markdown
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("forbidden", "roles/logging.viewer"),
+    ("condition", "attribute condition"),
+    ("storm", "Cloud Logging kept failing"),
+])
+def test_logs_that_cannot_be_read_exit_3(fake_google: FakeGoogle, fault: str,
+                                         message: str) -> None:
+    fake_google.set_entries(sample_entries(100))
+    if fault == "forbidden":
+        fake_google.viewers = set()
+    elif fault == "condition":
+        fake_google.repositories = set()
+    else:
+        fake_google.fail(503, times=1000)
+    code, err = run(["--project", PROJECT, "--service", SERVICE, "--since", "1h", *WIF,
+                     "--retry-deadline", "1s", "--json", "out.json"], fake_google.env())
+    assert code == 3 and message in err
+    assert not Path("out.json").exists()  # no worklog, so no passing verdict either
+    if fault == "storm":
+        assert len(fake_google.list_calls()) >= 3  # it did retry before giving up
+
+
+def test_config_errors_exit_2_before_any_call(fake_google: FakeGoogle) -> None:
+    env = {k: v for k, v in fake_google.env().items() if not k.startswith("ACTIONS_ID_TOKEN")}
+    code, err = run(["--project", PROJECT, "--service", SERVICE, *WIF], env)
+    assert code == 2 and "`id-token` set to `write`" in err
+    code, err = run(["--project", PROJECT, "--service", SERVICE, "--since", "yesterday"], env)
+    assert code == 2 and "--since 'yesterday': not a duration" in err
+    assert fake_google.calls == []
