@@ -7,8 +7,8 @@ keys that name secrets (`password`, `api_key`, `clientSecret`, ...). `Redactor` 
 values (the workflow's tokens) on top of the patterns. Redaction is idempotent.
 
 How detect-secrets (Yelp) is used. Its vendor token regexes (AWS, GitHub, GitLab, Slack, Stripe,
-SendGrid, Twilio, PyPI, OpenAI, Square, Discord, Mailchimp, Telegram), its private-key header list,
-its JWT regex and its secret-keyword list are the pattern source here: they are read from the
+SendGrid, Twilio, PyPI, OpenAI, Square, Discord, Mailchimp, Telegram), its private-key header list
+and its secret-keyword list are the pattern source here: they are read from the
 plugins' `denylist` attributes and `keyword.DENYLIST`, so an upgrade brings new formats along (the
 tests pin every kind we promise). Its scanning engine is not used, because:
 - it is slow for this job: `detect_secrets.core.scan.scan_line` takes ~1.5 ms per log line with the
@@ -17,11 +17,12 @@ tests pin every kind we promise). Its scanning engine is not used, because:
 - its high-entropy plugins flag ordinary words, UUIDs, trace ids and commit SHAs, and its keyword
   regexes run to the end of the line (`password=x user=y` would lose `user=y` too);
 - its regexes say "a secret is here", not where it ends: the Stripe and GitHub patterns stop at a
-  fixed length, the JWT pattern stops before the signature, the basic-auth pattern misses passwords
-  containing `!$&'()*+,;=`. So each library regex gets a left boundary and a tail that extends the
-  match over the rest of the token, and our own rules cover what it lacks (DSN passwords, Bearer and
-  Basic credentials, `key=value` secrets, `github_pat_`, Google API keys and OAuth tokens, whole PEM
-  blocks, ...).
+  fixed length, the JWT pattern stops lazily before the signature (and, allowing `=` anywhere, is
+  quadratic on hostile input), the basic-auth pattern misses passwords containing `!$&'()*+,;=`.
+  So each library regex gets a left boundary and a tail that extends the match over the rest of
+  the token, and our own rules cover what it lacks or gets wrong (JWTs, DSN passwords, Bearer and
+  Basic credentials, `key=value` secrets, `github_pat_`, Google API keys and OAuth tokens, whole
+  PEM blocks, ...).
 Importing detect-secrets costs ~0.25 s (mostly `requests`, which PyGithub loads anyway), so the
 rules are built on first use, not at import.
 
@@ -51,6 +52,8 @@ _NOT_SECRETS: Final = frozenset(
 _SECRET_MANAGER_NAME: Final = re.compile(r"projects/[^/\s]+/secrets/")
 _ALNUM: Final = string.ascii_letters + string.digits
 _MAX_PASSES: Final = 5
+_MEMO_SIZE: Final = 8192
+_MEMO_TEXT: Final = 256
 
 
 def marker(kind: str) -> str:
@@ -189,7 +192,6 @@ _VALUE: Final = (
 _ASSIGNED: Final = re.compile(
     r"""(?:\\?["'`])?\]?[ \t]*(?:=>|:=|=|:(?=\s|\\?["']))[ \t]*""" + _VALUE)
 _KEY_CHARS: Final = frozenset(_ALNUM + "_-ñÑ")
-_KEY_REST: Final = re.compile(r"[A-Za-z0-9_ñÑ-]*")
 _KEY_NEEDLES: Final = ("pass", "pwd", "secret", "token", "key", "sig", "contras")
 _KEY_NEEDLES_SET: Final = frozenset(_KEY_NEEDLES)
 _KEY_NEEDLE_RE: Final = re.compile("|".join(_KEY_NEEDLES))
@@ -200,26 +202,29 @@ def _assignments(text: str, lowered: str) -> Iterator[_Found]:
     """`password=...`, `"api_key": "..."`, `secret: ...`, `token=...`: the value goes.
 
     Found from the needles outwards rather than by one regex over every word, which is ~10x faster.
+    Each stretch of text is looked at once, so hostile input ("password=" x 10,000) stays linear.
     """
-    ends: set[int] = set()
+    skip = 0  # needles before this offset are inside a key or value already looked at
     # Searching the lowercased text is 5x faster than a case-insensitive regex, but lower() can
     # change the length of a few characters (İ), and then the offsets would not line up.
     needles = (_KEY_NEEDLE_RE.finditer(lowered) if len(lowered) == len(text)
                else _KEY_NEEDLE_ANY_CASE.finditer(text))
     for needle in needles:
-        end = _KEY_REST.match(text, needle.end())
-        if end is None or end.end() in ends:
+        if needle.start() < skip:
             continue
-        ends.add(end.end())
-        assigned = _ASSIGNED.match(text, end.end())
-        if assigned is None:
-            continue
-        start = needle.start()
+        start, end = needle.start(), needle.end()
         while start > 0 and text[start - 1] in _KEY_CHARS:
             start -= 1
-        kind = secret_key_kind(text[start:end.end()], in_text=True)
+        while end < len(text) and text[end] in _KEY_CHARS:
+            end += 1
+        skip = end
+        kind = secret_key_kind(text[start:end], in_text=True)
+        assigned = _ASSIGNED.match(text, end) if kind else None
+        if kind is None or assigned is None:
+            continue
+        skip = assigned.end()
         group = next(g for g in ("dq", "sq", "bare") if assigned.group(g) is not None)
-        if kind and _plausible_value(assigned.group(group)):
+        if _plausible_value(assigned.group(group)):
             yield start, assigned.end(), assigned.start(group), assigned.end(group), kind
 
 
@@ -229,11 +234,23 @@ _TOKEN_TAIL: Final = "[A-Za-z0-9_]*"
 _DASH_TAIL: Final = "[A-Za-z0-9_-]*"
 
 
+def _not_after(chars: str) -> str:
+    """A lookbehind: the match may not follow any of `chars`."""
+    return f"(?<![{re.escape(chars)}])"
+
+
 def _library_rule(kind: str, pattern: re.Pattern[str], needles: tuple[str, ...],
-                  tail: str = _TOKEN_TAIL, left: str = _ALNUM) -> Rule:
-    """A detect-secrets regex with a left boundary and a tail that runs to the token's end."""
-    return Rule(kind, re.compile(f"(?:{pattern.pattern}){tail}", pattern.flags), needles,
-                left=left)
+                  tail: str = _TOKEN_TAIL, left: str = _ALNUM, guard: bool = False) -> Rule:
+    """A detect-secrets regex with a left boundary and a tail that runs to the token's end.
+
+    The boundary is checked after the match, which keeps the regex's literal-prefix search fast.
+    `guard` puts it in the regex instead, for patterns whose open-ended run would otherwise be
+    rescanned from every start inside one long token (quadratic on hostile input).
+    """
+    source = f"(?:{pattern.pattern}){tail}"
+    if guard:
+        return Rule(kind, re.compile(_not_after(left) + source, pattern.flags), needles)
+    return Rule(kind, re.compile(source, pattern.flags), needles, left=left)
 
 
 def _library_rules() -> list[Rule]:
@@ -243,7 +260,6 @@ def _library_rules() -> list[Rule]:
         discord,
         github_token,
         gitlab_token,
-        jwt,
         mailchimp,
         openai,
         pypi_token,
@@ -255,28 +271,26 @@ def _library_rules() -> list[Rule]:
         twilio,
     )
 
-    plain: list[tuple[str, Any, tuple[str, ...], str, str]] = [
+    # (kind, plugin, needles, tail, characters that may not precede, guard in the regex)
+    a, dash = _ALNUM, _DASH_TAIL
+    table: list[tuple[str, Any, tuple[str, ...], str, str, bool]] = [
         ("github-token", github_token.GitHubTokenDetector, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-         _TOKEN_TAIL, _ALNUM),
-        ("gitlab-token", gitlab_token.GitLabTokenDetector, ("gl", "gr1348941"), _DASH_TAIL, _ALNUM),
-        ("slack-token", slack.SlackDetector, ("xox", "hooks.slack.com"), _DASH_TAIL, _ALNUM),
-        ("stripe-key", stripe.StripeDetector, ("k_live_",), "[A-Za-z0-9]*", _ALNUM),
-        ("sendgrid-key", sendgrid.SendGridDetector, ("sg.",), _DASH_TAIL, _ALNUM),
-        ("twilio-key", twilio.TwilioKeyDetector, ("ac", "sk"), "[a-z0-9]*", _ALNUM),
-        ("pypi-token", pypi_token.PypiTokenDetector, ("pypi-",), _DASH_TAIL, _ALNUM),
-        ("openai-key", openai.OpenAIDetector, ("t3blbkfj",), _DASH_TAIL, _ALNUM),
-        ("square-secret", square_oauth.SquareOAuthDetector, ("sq0csp-",), _DASH_TAIL, _ALNUM),
-        ("discord-token", discord.DiscordBotTokenDetector, (".",), _DASH_TAIL, _ALNUM + "_.-"),
-        ("mailchimp-key", mailchimp.MailchimpDetector, ("-us",), "[a-z0-9]*", _ALNUM),
-        ("telegram-token", telegram_token.TelegramBotTokenDetector, (":",), _DASH_TAIL,
-         string.digits),
-        # The library's JWT pattern ends lazily before the signature; the tail takes it and any
-        # further segments (JWE), but not a sentence's final dot.
-        ("jwt", jwt.JwtTokenDetector, ("eyj",), r"[A-Za-z0-9_\-+/=]*(?:\.[A-Za-z0-9_\-+/=]+)*",
-         _ALNUM + "_-"),
+         _TOKEN_TAIL, a, False),
+        ("gitlab-token", gitlab_token.GitLabTokenDetector, ("gl", "gr1348941"), dash, a, False),
+        ("slack-token", slack.SlackDetector, ("xox", "hooks.slack.com"), dash, a, False),
+        ("stripe-key", stripe.StripeDetector, ("k_live_",), "[A-Za-z0-9]*", a, False),
+        ("sendgrid-key", sendgrid.SendGridDetector, ("sg.",), dash, a, False),
+        ("twilio-key", twilio.TwilioKeyDetector, ("ac", "sk"), "[a-z0-9]*", a, False),
+        ("pypi-token", pypi_token.PypiTokenDetector, ("pypi-",), dash, a, False),
+        ("openai-key", openai.OpenAIDetector, ("t3blbkfj",), dash, a + "_-", True),
+        ("square-secret", square_oauth.SquareOAuthDetector, ("sq0csp-",), dash, a, False),
+        ("discord-token", discord.DiscordBotTokenDetector, (".",), dash, a + "_.-", False),
+        ("mailchimp-key", mailchimp.MailchimpDetector, ("-us",), "[a-z0-9]*", a, False),
+        ("telegram-token", telegram_token.TelegramBotTokenDetector, (":",), dash, string.digits,
+         False),
     ]
-    rules = [_library_rule(kind, pattern, needles, tail, left)
-             for kind, plugin, needles, tail, left in plain for pattern in plugin.denylist]
+    rules = [_library_rule(kind, pattern, needles, tail, left, guard)
+             for kind, plugin, needles, tail, left, guard in table for pattern in plugin.denylist]
     aws_id, aws_secret = aws.AWSKeyDetector.denylist
     rules.append(_library_rule("aws-key", aws_id, ("akia", "asia", "abia", "acca", "a3t")))
     rules.append(Rule("aws-secret-key", aws_secret, ("aws",), groups=(1,)))
@@ -284,25 +298,30 @@ def _library_rules() -> list[Rule]:
 
 
 _OWN_TOKENS: Final = (
-    ("github-token", r"github_pat_[A-Za-z0-9_]{22,}|gh[pousr]_[A-Za-z0-9_]{30,}",
+    ("github-token", r"github_pat_[A-Za-z0-9_]{22,}+|gh[pousr]_[A-Za-z0-9_]{30,}+",
      ("github_pat_", "gh")),
     ("gcp-api-key", r"AIza[0-9A-Za-z_-]{35}", ("aiza",)),
-    ("google-oauth-token", r"ya29\.[0-9A-Za-z_-]{20,}|1//0[0-9A-Za-z_-]{20,}", ("ya29.", "1//0")),
-    ("google-client-secret", r"GOCSPX-[0-9A-Za-z_-]{20,}", ("gocspx-",)),
-    ("stripe-key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{20,}",
+    ("google-oauth-token", r"ya29\.[0-9A-Za-z_-]{20,}+|1//0[0-9A-Za-z_-]{20,}+", ("ya29.", "1//0")),
+    ("google-client-secret", r"GOCSPX-[0-9A-Za-z_-]{20,}+", ("gocspx-",)),
+    ("stripe-key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}+|whsec_[0-9A-Za-z]{20,}+",
      ("k_live_", "k_test_", "whsec_")),
-    ("slack-token", r"xapp-[0-9A-Za-z-]{20,}|xoxe\.xox[a-z]-[0-9A-Za-z-]{20,}", ("xapp-", "xoxe.")),
-    ("openai-key", r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}", ("sk-",)),
-    ("anthropic-key", r"sk-ant-[A-Za-z0-9_-]{20,}", ("sk-ant-",)),
+    ("slack-token", r"xapp-[0-9A-Za-z-]{20,}+|xoxe\.xox[a-z]-[0-9A-Za-z-]{20,}+",
+     ("xapp-", "xoxe.")),
+    ("openai-key", r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}+", ("sk-",)),
+    ("anthropic-key", r"sk-ant-[A-Za-z0-9_-]{20,}+", ("sk-ant-",)),
     ("npm-token", r"npm_[A-Za-z0-9]{36}", ("npm_",)),
-    ("huggingface-token", r"hf_[A-Za-z]{30,}", ("hf_",)),
+    ("huggingface-token", r"hf_[A-Za-z]{30,}+", ("hf_",)),
+    # header.payload[.signature[.more]] (JWS, JWE); `=` only as padding, so runs stay linear.
+    ("jwt", r"eyJ[A-Za-z0-9_-]++=*+\.[A-Za-z0-9_-]++=*+(?:\.[A-Za-z0-9_+/-]++=*+)*+", ("eyj",)),
 )
 
 
 def _own_rules() -> list[Rule]:
-    """Token formats detect-secrets lacks, bounded on both sides."""
-    return [Rule(kind, re.compile(rf"(?:{pattern})(?![A-Za-z0-9_-])"), needles,
-                 left=_ALNUM + "_-") for kind, pattern, needles in _OWN_TOKENS]
+    """Token formats detect-secrets lacks, bounded on both sides (possessive runs, so a failed
+    match gives up at once instead of backtracking)."""
+    before = _not_after(_ALNUM + "_-")
+    return [Rule(kind, re.compile(rf"{before}(?:{pattern})(?![A-Za-z0-9_-])"), needles)
+            for kind, pattern, needles in _OWN_TOKENS]
 
 
 def _pem_rules() -> list[Rule]:
@@ -312,7 +331,9 @@ def _pem_rules() -> list[Rule]:
     headers = [p.pattern.removeprefix("BEGIN ") for p in private_key.PrivateKeyDetector.denylist
                if p.pattern.startswith("BEGIN ")]
     names = "|".join(sorted({*headers, "ENCRYPTED PRIVATE KEY"}, key=len, reverse=True))
-    block = re.compile(rf"-----BEGIN (?P<h>{names})-----.*?-----END (?P=h)-----", re.DOTALL)
+    # The body may not cross another BEGIN: keeps a run of unterminated headers linear.
+    block = re.compile(rf"-----BEGIN (?P<h>{names})-----(?:(?!-----BEGIN ).)*?-----END (?P=h)-----",
+                       re.DOTALL)
     start = re.compile(rf"-----BEGIN (?:{names})-----(?:[A-Za-z0-9+/=\s]|\\[nr])*")
     needles = ("private key",)
     return [Rule("private-key", block, needles), Rule("private-key", start, needles)]
@@ -335,11 +356,12 @@ def _context_rules() -> list[Rule]:
              lambda v: _tokenish(v) and v.lower() not in {"bearer", "basic"}, _ALNUM + "-"),
         Rule("bearer", re.compile(r"(?i:bearer)\s+(?P<v>[A-Za-z0-9\-._~+/]+=*)"), ("bearer",),
              ("v",), _tokenish, _ALNUM),
-        Rule("basic", re.compile(r"(?i:basic)\s+(?P<v>[A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])"),
-             ("basic",), ("v",), _basic_credentials, _ALNUM),
+        Rule("basic", re.compile(r"(?i:basic)\s+(?P<v>[A-Za-z0-9+/]{6,}+={0,2}+)"
+                                 r"(?![A-Za-z0-9+/=])"), ("basic",), ("v",), _basic_credentials,
+             _ALNUM),
         Rule("cookie", re.compile(r"""(?i:(?:set-)?cookie)\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
-                                  r"""(?P<v>[^\n"'\\]*=[^\n"'\\]*)"""), ("cookie",),
-             ("v",), _plausible_value, _ALNUM + "-"),
+                                  r"""(?P<v>[^\n"'\\]*+)"""), ("cookie",),
+             ("v",), lambda v: "=" in v and _plausible_value(v), _ALNUM + "-"),
         # scheme://user:password@host: the password goes, up to the last @ of the authority.
         Rule("password", re.compile(r"""://[^\s:/?#@\[\]"'<>]*:(?P<pw>[^\s/?#"'<>\[\]]+)@"""),
              ("@",), ("pw",), _plausible_value),
@@ -384,6 +406,7 @@ class Redactor:
             for needle in rule.needles:
                 by_needle.setdefault(needle, []).append(rank)
         self._by_needle = {n: tuple(ranks) for n, ranks in by_needle.items()}
+        self._memo: dict[str, str] = {}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Redactor:
@@ -393,6 +416,17 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by `[REDACTED:<kind>]`."""
+        # Log entries repeat their short strings (service, revision, user agent, severity), so
+        # those are remembered; the memo is dropped when full rather than managed.
+        if len(text) > _MEMO_TEXT:
+            return self._redact(text)
+        if (done := self._memo.get(text)) is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            done = self._memo[text] = self._redact(text)
+        return done
+
+    def _redact(self, text: str) -> str:
         # A pass can expose a secret that a boundary check hid ("-----AIza..." becomes
         # "[REDACTED:private-key]AIza..."), so repeat until nothing changes. Each pass only turns
         # text outside markers into markers, so this ends, usually after the second pass.
