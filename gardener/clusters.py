@@ -19,11 +19,19 @@ _VOLATILE_LABELS = frozenset({"pod_name", "instance_id", "instanceId", "pod_id",
 resources into noise."""
 
 
-def resource_key(entry: LogEntry) -> tuple[str, tuple[tuple[str, str], ...]]:
+ResourceKey = tuple[str, tuple[tuple[str, str], ...]]
+_RESOURCE_KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], ResourceKey] = {}
+
+
+def resource_key(entry: LogEntry) -> ResourceKey:
     """(type, identifying labels): the service and revision, not the instance."""
-    labels = tuple(sorted((k, v) for k, v in entry.resource_labels.items()
-                          if k not in _VOLATILE_LABELS))
-    return entry.resource_type, labels
+    seen = (entry.resource_type, tuple(entry.resource_labels.items()))
+    key = _RESOURCE_KEYS.get(seen)
+    if key is None:  # a few distinct resources per run: compute each once
+        labels = tuple(sorted((str(k), str(v)) for k, v in seen[1]
+                              if k not in _VOLATILE_LABELS))
+        key = _RESOURCE_KEYS[seen] = (entry.resource_type, labels)
+    return key
 
 
 def field_value(fields: object, path: str) -> str | None:
@@ -42,51 +50,43 @@ def field_value(fields: object, path: str) -> str | None:
     return str(value)
 
 
+Signature = tuple[Severity, ResourceKey, SourceLocation | None, str, str, int]
+"""(severity, resource, source location, logger, exception type, HTTP status) of one entry:
+counting these tuples is one dict update per entry instead of six."""
+
+
 class _Group:
     """What we keep per miner key."""
 
-    __slots__ = ("count", "first", "last", "severities", "resources", "locations", "loggers",
-                 "exceptions", "statuses", "fields", "minutes", "samples", "top", "insert_ids")
+    __slots__ = ("count", "first", "last", "top", "signatures", "fields", "minutes", "insert_ids")
 
     def __init__(self, entry: LogEntry) -> None:
         self.count = 0
-        self.first = self.last = entry
-        self.top = entry
-        self.severities: Counter[Severity] = Counter()
-        self.resources: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
-        self.locations: Counter[SourceLocation] = Counter()
-        self.loggers: Counter[str] = Counter()
-        self.exceptions: Counter[str] = Counter()
-        self.statuses: Counter[str] = Counter()
+        self.first = self.last = self.top = entry
+        self.signatures: dict[Signature, int] = {}
         self.fields: Counter[tuple[str, str]] = Counter()
-        self.minutes: Counter[int] = Counter()
+        self.minutes: dict[int, int] = {}
         self.insert_ids: list[str] = []
 
     def add(self, entry: LogEntry, field_paths: tuple[str, ...]) -> None:
         self.count += 1
-        if entry.timestamp < self.first.timestamp:
+        timestamp = entry.timestamp
+        if timestamp < self.first.timestamp:
             self.first = entry
-        if entry.timestamp >= self.last.timestamp:
+        if timestamp >= self.last.timestamp:
             self.last = entry
         if entry.severity > self.top.severity:
             self.top = entry
-        self.severities[entry.severity] += 1
-        self.resources[resource_key(entry)] += 1
-        if entry.source_location:
-            self.locations[entry.source_location] += 1
-        if entry.logger:
-            self.loggers[entry.logger] += 1
-        if entry.exception_type:
-            self.exceptions[entry.exception_type] += 1
-        if entry.http and entry.http.status:
-            self.statuses[f"{entry.http.status // 100}xx"] += 1
-            if entry.http.status == 429:
-                self.statuses["429"] += 1
+        http = entry.http
+        signature = (entry.severity, resource_key(entry), entry.source_location, entry.logger,
+                     entry.exception_type, http.status or 0 if http else 0)
+        self.signatures[signature] = self.signatures.get(signature, 0) + 1
         for path in field_paths:
             value = field_value(entry.fields, path)
             if value is not None:
                 self.fields[(path, value)] += 1
-        self.minutes[int(entry.timestamp.timestamp()) // 60] += 1
+        minute = int(timestamp.timestamp()) // 60
+        self.minutes[minute] = self.minutes.get(minute, 0) + 1
         self.insert_ids.append(entry.insert_id)
 
     def merge(self, other: _Group) -> None:
@@ -97,14 +97,11 @@ class _Group:
             self.last = other.last
         if other.top.severity > self.top.severity:
             self.top = other.top
-        self.severities.update(other.severities)
-        self.resources.update(other.resources)
-        self.locations.update(other.locations)
-        self.loggers.update(other.loggers)
-        self.exceptions.update(other.exceptions)
-        self.statuses.update(other.statuses)
+        for signature, n in other.signatures.items():
+            self.signatures[signature] = self.signatures.get(signature, 0) + n
+        for minute, n in other.minutes.items():
+            self.minutes[minute] = self.minutes.get(minute, 0) + n
         self.fields.update(other.fields)
-        self.minutes.update(other.minutes)
         self.insert_ids.extend(other.insert_ids)
 
 
@@ -144,12 +141,31 @@ def _cluster(fingerprint: str, template: str, group: _Group) -> Cluster:
     for entry in (group.first, group.top, group.last):
         if all(entry is not s for s in samples):
             samples.append(entry)
+    severities: Counter[Severity] = Counter()
+    resources: Counter[ResourceKey] = Counter()
+    locations: Counter[SourceLocation] = Counter()
+    loggers: Counter[str] = Counter()
+    exceptions: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for (severity, resource, location, logger, exception, status), n in group.signatures.items():
+        severities[severity] += n
+        resources[resource] += n
+        if location:
+            locations[location] += n
+        if logger:
+            loggers[logger] += n
+        if exception:
+            exceptions[exception] += n
+        if status:
+            statuses[f"{status // 100}xx"] += n
+            if status == 429:
+                statuses["429"] += n
     return Cluster(
         fingerprint=fingerprint, template=template, count=group.count,
         first_seen=group.first.timestamp, last_seen=group.last.timestamp,
-        severity_counts=dict(group.severities), resources=dict(group.resources),
-        source_locations=dict(group.locations), loggers=dict(group.loggers),
-        exception_types=dict(group.exceptions), status_classes=dict(group.statuses),
+        severity_counts=dict(severities), resources=dict(resources),
+        source_locations=dict(locations), loggers=dict(loggers),
+        exception_types=dict(exceptions), status_classes=dict(statuses),
         field_values=dict(group.fields),
         minute_counts={datetime.fromtimestamp(m * 60, UTC): n
                        for m, n in sorted(group.minutes.items())},

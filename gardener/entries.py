@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from gardener.model import HttpSummary, LogEntry, Severity, Skip, SourceLocation
 from gardener.traces import parse_trace
@@ -27,6 +27,7 @@ _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
 # pino/bunyan numeric levels (10 trace ... 60 fatal).
 _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40: Severity.WARNING,
                    50: Severity.ERROR, 60: Severity.CRITICAL}
+_SEVERITY_NAMES = {s.name: s for s in Severity}
 _LEVEL_PREFIX = re.compile(r"^\[?(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?[:\s]")
 _API_VERSION = re.compile(r"^v\d+(?:(?:alpha|beta|rc)\d*)?$", re.IGNORECASE)
 _ROUTE_SEGMENT = re.compile(
@@ -136,6 +137,9 @@ def _message(raw: Mapping[str, Any], payload: Mapping[str, Any],
         return text.rstrip(), text
     if "@type" in payload and "methodName" in payload:
         return _audit_message(payload), ""
+    if not payload:
+        return (f"{http.method} {http.route} {http.status if http.status is not None else '-'}"
+                if http else "(empty payload)"), ""
     plain = payload.get("message")
     if isinstance(plain, str) and plain.strip() and "\n" not in plain \
             and payload.keys().isdisjoint(_SPECIAL_KEYS):
@@ -237,6 +241,9 @@ def _to_severity(value: object, field: str) -> Severity:
     if isinstance(value, int):
         return _NUMERIC_LEVELS.get(value) or Severity.parse(str(value))
     if isinstance(value, str):
+        known = _SEVERITY_NAMES.get(value)
+        if known is not None:
+            return known
         try:
             return Severity.parse(value)
         except ValueError as err:
@@ -269,7 +276,14 @@ def _http(value: object) -> HttpSummary | None:
 
 def route_shape(url: str) -> str:
     """`https://h/api/users/42/orders?x=1` -> `/api/users/<*>/orders`: the route, not the URL."""
-    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return _path_shape(path)
+
+
+@lru_cache(maxsize=65536)
+def _path_shape(path: str) -> str:
     segments = [("<*>" if _ROUTE_SEGMENT.match(s) and not _API_VERSION.match(s) else s)
                 for s in path.split("/")]
     return "/".join(segments) or "/"
@@ -313,5 +327,9 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
     return value
 
 
-def _str_map(value: object, field: str) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _mapping(value, field).items()}
+def _str_map(value: object, field: str) -> Mapping[str, str]:
+    mapping = _mapping(value, field)
+    for item in mapping.values():
+        if type(item) is not str:  # rare: labels are strings in the API; copy only then
+            return {str(k): str(v) for k, v in mapping.items()}
+    return mapping
