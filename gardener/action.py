@@ -323,15 +323,17 @@ def main(env: Mapping[str, str], *, out: TextIO | None = None,
 def analyse(inputs: ActionInputs, window: list[str], workspace: Path, env: Mapping[str, str],
             out: TextIO) -> Outcome:
     """`gardener analyze` in-process, its log text shown but never obeyed as commands."""
-    from gardener.cli import main as cli_main  # the CLI imports the whole pipeline
-
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", inputs.service or inputs.cluster)
     relative = (f"{WORKLOG_DIR}/worklog-{name}.json", f"{WORKLOG_DIR}/worklog-{name}.md")
     json_out, markdown_out = (workspace / p for p in relative)
     argv = analyze_argv(inputs, window, json_out, markdown_out)
+    for stale in (json_out, markdown_out):  # an earlier step's worklog must never be reported
+        stale.unlink(missing_ok=True)
     tee = rt.Tee(out)
     with rt.commands_stopped(out):
         try:
+            from gardener.cli import main as cli_main  # imports the whole pipeline: inside try
+
             code = cli_main(argv, container_env(env, workspace), stdout=tee, stderr=tee)
         except Exception as err:  # noqa: BLE001 - whatever broke, the verdict must be "error"
             tee.write(f"gardener: error: analysis crashed: {type(err).__name__}: {err}\n")

@@ -9,7 +9,6 @@ a pass), a publish failure (the verdict still right) and bad input.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,20 +23,21 @@ from tests.fakes.action import (
     one_p0_entries,
     prepare,
 )
-from tests.fakes.github import FakeGitHub
-from tests.fakes.google import REQUEST_TOKEN, FakeGoogle
+from tests.fakes.github import FakeGitHub, fake_github
+from tests.fakes.google import REQUEST_TOKEN, FakeGoogle, fake_google, loopback_only
+
+__all__ = ["fake_github", "fake_google", "loopback_only"]  # fixtures, imported for pytest
 
 
 @pytest.fixture
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle() as fake:
-        yield fake
+def google(fake_google: FakeGoogle) -> FakeGoogle:
+    """The fake Google APIs; any name look-up beyond loopback fails the test."""
+    return fake_google
 
 
 @pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as fake:
-        yield fake
+def github(fake_github: FakeGitHub) -> FakeGitHub:
+    return fake_github
 
 
 def run(job: Job) -> Job:
