@@ -1,43 +1,269 @@
 """Typed masking of variable tokens: turn a log message into tokens with `<*>` where values go.
 
-Pure functions, one default configuration. A token keeps its punctuation (`(8.0s)` -> `(<*>)`),
-so templates keep the structure of the message.
+Pure functions, one default configuration for every input. Values are recognised by their shape
+(numbers, hex, UUIDs, IPv4/IPv6, host:port, dates and times, durations, sizes, paths, URLs,
+e-mails, long ids, booleans) but never in the middle of a word: `exit(3)` becomes `exit(<*>)`,
+`5xx`, `ext4` and `jk2_init()` stay. Punctuation stays where it was (`(8.0s)` -> `(<*>s)`), so
+templates keep the structure of the message. What shapes cannot tell (user names, host names) is
+left to the miner's statistics.
+
+Masking works token by token (whitespace-separated) with a cache, because log tokens repeat:
+most are words seen before, and a word without digits is looked up, not re-parsed. A few
+values span tokens (`Fri Jul 1 07:57:30 2005`, `1190 bytes (1.16 KB)`, `tag="View Lock"`);
+`_join_runs` folds those after the per-token pass.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 
 WILDCARD = "<*>"
 
-# Values anywhere in the text, bounded so they never cut a word in two (`exit(3)` -> `exit(<*>)`,
-# `5xx` stays). Order matters: longer, more specific shapes first.
-_END = r"(?![\w@-]|[.:]\w)"
-_UNIT = r"(?:[mun\u00b5]?s|[mhdw]|[kKMGTP]i?[bB]|[bB]|%)"
-_VALUE = re.compile(
-    r"""(?x)
-    (?<![\w.<-])
-    (?: (?: [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}   # UUID
-          | [a-zA-Z][a-zA-Z0-9+.-]*://[^\s'"<>()\[\]{},]+                            # URL
-          | [\w.+-]+@[\w-]+(?:\.[\w-]+)+                                             # e-mail
-          | (?:\d{1,3}\.){3}\d{1,3}(?::\d+)?                                         # IPv4
-          | (?=[0-9a-fA-F:]*::?[0-9a-fA-F]*:)(?=[0-9a-fA-F:]*\d)[0-9a-fA-F]*(?::[0-9a-fA-F]*){2,7}
-          | \d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?
-          | \d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?                                     # time
-          | 0[xX][0-9a-fA-F]+                                                        # 0x hex
-          | (?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}                # hex id
-          | (?=[\w+/-]*\d)(?=[\w+/-]*[A-Za-z])[\w+/-]{24,}={0,2}                    # base64
-        )""" + _END + r"""
-      | [-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?=""" + _UNIT + "?" + _END + r"""))  # number[unit]
-    """
+_HEX = r"[0-9a-fA-F]"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+_SIZE_UNIT = r"(?:[KMGTP]i?[Bb]|[Bb]ytes?|B)"
+_PATH = r"(?:[A-Za-z]:\\|/)[\w.+~-]+[\\/][^\s\"'()\[\]{},;]*"
+
+# Shapes that are values as a whole. At one position the first alternative that matches wins,
+# so longer, more specific shapes come first.
+_SHAPES = (
+    rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}",              # UUID
+    r"[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s'\"<>()\[\]{},]+",                          # URL
+    r"[\w.+-]++@[\w-]++(?:\.[\w-]++)+",                                          # e-mail
+    rf"\d{{4}}-\d{{2}}-\d{{2}}(?:T{_CLOCK}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?",        # ISO date
+    r"/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?",                                  # IPv4[:port]
+    rf"(?={_HEX}{{0,4}}:{_HEX}{{0,4}}:)(?=[0-9a-fA-F:]*?\d)[0-9a-fA-F:]{{3,39}}+",  # IPv6
+    r"(?:[A-Za-z0-9-]++\.){2,}[A-Za-z][A-Za-z0-9-]*+:\d{1,5}",                   # host:port
+    _CLOCK,                                                                      # time of day
+    "PATH",                                                                      # abs. path
+    r"0[xX][0-9a-fA-F]+",                                                        # 0x hex
+    rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{7,}}+",                # bare hex
+    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*",          # name_123_id
+    rf"\d+(?:\.\d+)?{_SIZE_UNIT}",                                               # size
+    r"\d+(?:\.\d+){2,}",                                                         # version
+    r"(?<!/)(?!/)(?=[\w+/-]*?\d)(?=[\w+/-]*?[A-Za-z])[\w+/-]{24,}+={0,2}",      # base64, ids
+    r"(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)",                  # literals
 )
+_END = r"(?![\w@-]|[.:]\w)"
+"""A value ends where a word would not go on (`12.` ends a sentence; `12.5a` is no value)."""
+_UNIT = r"(?:[mun\u00b5]?s|[mhdw]|%)"
 
 
-def tokenize(message: str) -> list[str]:
-    """Whitespace tokens; the template is these tokens joined by single spaces."""
-    return message.split()
+def _compile(paths: bool) -> re.Pattern[str]:
+    shapes = "|".join(s for s in _SHAPES if s != "PATH") if not paths else \
+        "|".join(_PATH if s == "PATH" else s for s in _SHAPES)
+    return re.compile(
+        rf"(?<!\w)(?<!\d\.)"                     # never start inside a word or a dotted number
+        rf"(?:(?:{shapes}){_END}"
+        rf"|[-+<>~]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?={_UNIT}?{_END}))"  # a unit stays: `<*>ms`
+    )
+
+
+_VALUE = _compile(paths=True)
+_VALUE_IN_ROUTE = _compile(paths=False)
+"""After an HTTP method the path is the route: it names the endpoint, so only values in it go."""
+_METHODS = frozenset(q + m for q in ("", '"', "'")
+                     for m in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
+_LIST = re.compile(r"<\*>(?:[,;|]<\*>)+")
+"""A list of values is one value: `10.0.0.1,10.0.0.2` -> `<*>`."""
+_EDGE = "()[]{}<>,;:'\"`!?."
+_MONTHS = frozenset("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February March "
+                    "April June July August September October November December".split())
+_DAYS = frozenset("Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday "
+                  "Saturday Sunday".split())
+_SIZE_WORD = re.compile(rf"{_SIZE_UNIT}[,;.)]?")
+_RUN_WORDS = frozenset(w + p for w in _MONTHS | {"B", "b", "byte", "bytes", "Byte", "Bytes"} |
+                       {f"{k}{i}{b}" for k in "KMGTP" for i in ("", "i") for b in "Bb"}
+                       for p in ("", ",", ";", ".", ")"))
+"""Tokens that may end or carry a value spanning tokens: only then does `_join_runs` run."""
+_CACHE_LIMIT = 100_000
+
+
+_SHAPE = bytes.maketrans(b"23456789", b"11111111")
+"""Digits 2-9 -> 1: tokens of one shape mask alike (`0` stays for `0x`), so the cache hits."""
+_DIGIT = re.compile(r"\d")
+
+
+class Masker:
+    """Masks messages, with bounded caches: masked words, and value spans per token shape."""
+
+    __slots__ = ("_words", "_spans")
+
+    def __init__(self) -> None:
+        self._words: dict[str, str] = {}
+        self._spans: dict[bytes, tuple[tuple[int, int], ...]] = {}
+
+    def _token(self, token: str) -> str:
+        """Mask a token not seen before: by its shape, so `blk_123` and `blk_456` share work."""
+        if not token.isascii() or not _DIGIT.search(token):
+            masked = _apply(token, tuple(m.span() for m in _VALUE.finditer(token))) \
+                if _may_hold_word_value(token) else token
+            if len(self._words) >= _CACHE_LIMIT:
+                self._words.clear()
+            self._words[token] = masked  # digit-free tokens repeat: remember them whole
+            return masked
+        shape = token.encode().translate(_SHAPE)
+        spans = self._spans.get(shape)
+        if spans is None:
+            spans = tuple(m.span() for m in _VALUE.finditer(shape.decode()))
+            if len(self._spans) >= _CACHE_LIMIT:
+                self._spans.clear()
+            self._spans[shape] = spans
+        return _apply(token, spans)
+
+    def mask(self, message: str) -> list[str]:
+        """Tokens of `message` with typed values replaced by `<*>`."""
+        raw = message.split()
+        words = self._words
+        out = []
+        for tok in raw:  # the hot loop: most tokens are words seen before
+            masked = words.get(tok)
+            out.append(masked if masked is not None else self._token(tok))
+        if not _METHODS.isdisjoint(raw):
+            for i in range(1, len(raw)):
+                if raw[i - 1] in _METHODS:
+                    out[i] = _apply(raw[i], tuple(m.span() for m in
+                                                  _VALUE_IN_ROUTE.finditer(raw[i])))
+        if not _RUN_WORDS.isdisjoint(out) or '="' in message:
+            out = _join_runs(out)
+        return out
+
+
+def _may_hold_word_value(token: str) -> bool:
+    """Can a token without digits hold a value? Only a URL, e-mail, path or literal can."""
+    if "/" in token or "@" in token or "\\" in token:
+        return True
+    low = token.lower()
+    return "true" in low or "false" in low or "null" in low or "none" in low or "nil" in low
+
+
+def _apply(token: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """`token` with each span replaced by `<*>`; a list of values becomes one."""
+    if not spans:
+        return token
+    if len(spans) == 1:
+        start, end = spans[0]
+        return f"{token[:start]}{WILDCARD}{token[end:]}"
+    parts = []
+    at = 0
+    for start, end in spans:
+        parts.append(token[at:start])
+        parts.append(WILDCARD)
+        at = end
+    parts.append(token[at:])
+    return _LIST.sub(WILDCARD, "".join(parts))
+
+
+def _join_runs(tokens: list[str]) -> list[str]:
+    """Fold values that span tokens: dates with names, sizes with units, quoted `key="a b"`."""
+    out: list[str] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        run = _date(tokens, i) or _size(tokens, i) or _quoted(tokens, i)
+        if run:
+            out.append(run[1])
+            i = run[0]
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _tail(token: str) -> str:
+    """Trailing punctuation of a token (`2005,` -> `,`)."""
+    token = token.replace(WILDCARD, "")
+    return token[len(token.rstrip(_EDGE)):]
+
+
+def _date(tokens: list[str], i: int) -> tuple[int, str] | None:
+    """`[Fri] Jul 1 07:57:30 [2005]` at i: (index after it, replacement)."""
+    j = i + 1 if tokens[i].rstrip(",") in _DAYS else i
+    if j + 2 >= len(tokens) or tokens[j].rstrip(",") not in _MONTHS:
+        return None
+    if tokens[j + 1].rstrip(",") != WILDCARD or not tokens[j + 2].startswith(WILDCARD):
+        return None
+    end = j + 3
+    if end < len(tokens) and tokens[end].rstrip(",.") == WILDCARD and tokens[j + 2] == WILDCARD:
+        end += 1  # the year
+    return end, WILDCARD + _tail(tokens[end - 1])
+
+
+def _size(tokens: list[str], i: int) -> tuple[int, str] | None:
+    """`<*> bytes` or `<*> bytes (<*> KB)` at i: (index after it, replacement)."""
+    if tokens[i] != WILDCARD or i + 1 >= len(tokens) or not _SIZE_WORD.fullmatch(tokens[i + 1]):
+        return None
+    end, tail = i + 2, _tail(tokens[i + 1])
+    if not tail and end + 1 < len(tokens) and tokens[end] == "(" + WILDCARD and \
+            _SIZE_WORD.fullmatch(tokens[end + 1]) and tokens[end + 1].endswith(")"):
+        end, tail = end + 2, _tail(tokens[end + 1])[1:]
+    return end, WILDCARD + tail
+
+
+def _quoted(tokens: list[str], i: int) -> tuple[int, str] | None:
+    """`key="several words"` at i: (index after it, replacement)."""
+    tok = tokens[i]
+    at = tok.find('="')
+    if at < 0:
+        return None
+    if '"' in tok[at + 2:]:
+        return i + 1, f'{tok[:at + 2]}{WILDCARD}{tok[tok.index(chr(34), at + 2):]}'
+    for j in range(i + 1, min(len(tokens), i + 16)):
+        if '"' in tokens[j]:
+            last = tokens[j]
+            return j + 1, f'{tok[:at + 2]}{WILDCARD}{last[last.index(chr(34)):]}'
+    return None
+
+
+_DEFAULT = Masker()
 
 
 def mask(message: str) -> list[str]:
-    """Tokens of `message` with typed values replaced by `<*>`."""
-    return tokenize(_VALUE.sub(WILDCARD, message))
+    """Tokens of `message` with typed values replaced by `<*>` (shared default masker)."""
+    return _DEFAULT.mask(message)
+
+
+_KEY = re.compile(r"[^=\s]*=")
+_KEEP_EDGE = frozenset("/_.-\\*<>")
+"""Characters a generalised token never keeps as its edge: they belong to values."""
+
+
+def shared_key(values: Iterable[str]) -> str:
+    """`user=` when every value is `user=<something>` with the same key, else ""."""
+    key = ""
+    for value in values:
+        match = _KEY.match(value)
+        if not match or match.end() == len(value) or (key and match.group() != key):
+            return ""
+        key = match.group()
+    return key
+
+
+def key_of(value: str) -> str:
+    """The `key=` prefix of a `key=value` token, or ""."""
+    match = _KEY.match(value)
+    return match.group() if match else ""
+
+
+def generalise(values: Collection[str]) -> str:
+    """One token for several values at a variable position: `user=<*>`, `[<*>]`, `(<*>),`, `<*>`.
+
+    Shared punctuation around the values stays, so templates keep the message's structure.
+    """
+    key = shared_key(values)
+    if key:
+        return key + WILDCARD
+    head = _edge(values, reverse=False)
+    tail = _edge([v[len(head):] for v in values], reverse=True)
+    return f"{head}{WILDCARD}{tail[::-1]}"
+
+
+def _edge(values: Collection[str], reverse: bool) -> str:
+    """Punctuation that every value starts (or ends) with."""
+    out = []
+    for chars in zip(*(v[::-1] if reverse else v for v in values), strict=False):
+        first = chars[0]
+        if first.isalnum() or first in _KEEP_EDGE or any(c != first for c in chars):
+            break
+        out.append(first)
+    return "".join(out)

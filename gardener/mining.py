@@ -1,22 +1,44 @@
-"""Template miner: cluster log messages into templates with `<*>` wildcards.
+"""Template miner: cluster log messages into templates with `<*>` wildcards, one configuration.
 
-Messages are masked (typed values -> `<*>`, see `gardener.masking`); each distinct masked form is
-a *key*. Keys are grouped into clusters online: same token count, a similar enough template.
-State saves to and loads from versioned JSON so scheduled runs match clusters across runs.
+How it works (pure, deterministic, no tuning knobs):
+1. Typed masking (`gardener.masking`) turns a message into tokens with `<*>` for values that
+   have a recognisable shape. Each distinct masked token sequence (a *form*) is a key; repeated
+   messages are cached, so the per-message cost is one dictionary lookup.
+2. Grouping, on demand (`resolve`, `clusters`), over all forms seen so far, weighted by counts:
+   - forms of one length are rooted Brain-style: the positions whose (position, token)
+     frequency is the form's most common frequency, or higher, are its root constants;
+   - forms with one root are split on a position only when it looks like a constant that
+     takes a few values (two, or up to eight capitalised words such as `GET`/`POST`, or any
+     word in the first position); a position with many values, or `key=value` pairs with one
+     key, is a variable;
+   - groups are then merged when one template covers the other at its variable positions, and
+     when a variable of one template spans two tokens in the other (`<*>` vs `<*> sec`).
+3. Cluster ids are stable within a miner: after each regrouping a group keeps the id most of
+   its messages had before. State saves to and loads from versioned JSON, so scheduled runs
+   keep matching clusters.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gardener.masking import WILDCARD, mask
+from gardener.masking import WILDCARD, Masker, generalise, key_of, shared_key
 
 FORMAT_VERSION = 1
-_SIMILARITY = 0.5
-"""Share of positions that must agree for a key to join an existing cluster."""
+_MESSAGE_CACHE_LIMIT = 200_000
+"""Distinct raw messages remembered; beyond that the cache restarts (keys stay stable)."""
+_FEW = 2
+"""A position with at most this many values splits its group: few values are constants."""
+_FEW_NAMES = 8
+"""...or up to this many when they are all capitalised words (`GET`, `Resumed`, `NEW`)."""
+_NAME = re.compile(r"\W*[A-Z][A-Za-z_]*\W*")
+Form = tuple[str, ...]
+"""A masked message: its tokens."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,97 +56,311 @@ class MinedCluster:
 
 
 def fingerprint(template: str) -> str:
-    """A stable id for a template: a hash of its constant words, ignoring variable tokens.
+    """A stable id for a template: a hash of its constant text, wildcards left out.
 
-    Tokens that hold a wildcard or a digit are left out, so a token that became `<*>`, or one
-    more or fewer variable tokens, keeps the fingerprint.
+    Pure `<*>` tokens are dropped and the literal parts of partly variable tokens kept
+    (`node-<*>` -> `node-`), so one more or fewer variable token, or a value that became
+    `<*>`, keeps the fingerprint; templates that differ in a constant word do not share one.
     """
-    words = [t.strip("()[]{}<>,;:'\"`!?.=") for t in template.split()]
-    kept = [w for w in words if w and WILDCARD not in w and not any(c.isdigit() for c in w)]
-    return hashlib.sha256(" ".join(kept).encode()).hexdigest()[:16]
+    parts = []
+    for token in template.split():
+        literal = token.replace(WILDCARD, "").strip("()[]{}<>,;:'\"`!?.")
+        if literal:
+            parts.append(literal)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-class _Cluster:
-    __slots__ = ("id", "tokens", "size")
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Forms that share a template."""
 
-    def __init__(self, cluster_id: int, tokens: list[str], size: int = 0) -> None:
-        self.id = cluster_id
-        self.tokens = tokens
-        self.size = size
-
-    def score(self, tokens: list[str]) -> float:
-        same = sum(1 for a, b in zip(self.tokens, tokens, strict=True) if a == b or a == WILDCARD)
-        return same / len(tokens) if tokens else 1.0
-
-    def absorb(self, tokens: list[str]) -> None:
-        self.tokens = [a if a == b else WILDCARD for a, b in zip(self.tokens, tokens, strict=True)]
+    keys: tuple[int, ...]
+    """Indexes of the member forms."""
+    template: Form
+    """Tokens, `<*>` where the members differ or a value was masked."""
+    variable: frozenset[int]
+    """Positions where the members differ (as opposed to masked by type)."""
+    size: int
+    """Messages in the group."""
 
 
-def _bucket(tokens: list[str]) -> tuple[int, str]:
-    """Clusters only compete within a bucket: same length and same first constant token."""
-    first = next((t for t in tokens if WILDCARD not in t), WILDCARD)
-    return len(tokens), first
+def group(forms: Sequence[Form], counts: Sequence[int]) -> list[Group]:
+    """Group forms into templates; deterministic, and independent of the order of `forms`."""
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for key, form in enumerate(forms):
+        if counts[key]:
+            by_length[len(form)].append(key)
+    groups: list[Group] = []
+    for keys in by_length.values():
+        for root in _roots(forms, counts, keys):
+            groups.extend(_make(forms, counts, part) for part in _split(forms, counts, root))
+    return _merge(groups)
+
+
+def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> list[list[int]]:
+    """Brain-style roots among forms of one length: the most common frequency's tokens."""
+    frequency: Counter[tuple[int, str]] = Counter()
+    for key in keys:
+        for position, token in enumerate(forms[key]):
+            if token != WILDCARD:
+                frequency[position, token] += counts[key]
+    roots: dict[tuple[tuple[int, str], ...], list[int]] = defaultdict(list)
+    for key in keys:
+        form = forms[key]
+        seen = [frequency[p, t] if t != WILDCARD else 0 for p, t in enumerate(form)]
+        histogram = Counter(f for f in seen if f)
+        top = max(histogram.items(), key=lambda item: (item[1], item[0]))[0] if histogram else 1
+        roots[tuple((p, t) for p, t in enumerate(form) if seen[p] >= top)].append(key)
+    return [sorted(members, key=lambda k: forms[k]) for _, members in sorted(roots.items())]
+
+
+def _split(forms: Sequence[Form], counts: Sequence[int], members: list[int]) -> list[list[int]]:
+    """Split a root group on positions that hold a few constants (see `_splits_on`)."""
+    length = len(forms[members[0]])
+    done = []
+    stack = [(members, tuple(range(length)))]
+    while stack:
+        keys, open_positions = stack.pop()
+        parts, position = _split_once(forms, counts, keys, open_positions)
+        if parts is None:
+            done.append(keys)
+            continue
+        rest = tuple(p for p in open_positions if p != position) if position >= 0 \
+            else open_positions
+        stack.extend((part, rest) for part in reversed(parts))
+    return done
+
+
+def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
+                positions: tuple[int, ...]) -> tuple[list[list[int]] | None, int]:
+    """The parts of `keys` split on the best position, and that position (-1: split by key)."""
+    if len(keys) < 2:
+        return None, 0
+    columns = []
+    for position in positions:
+        values: Counter[str] = Counter()
+        for key in keys:
+            values[forms[key][position]] += counts[key]
+        if len(values) > 1:
+            columns.append((len(values), position, values))
+    for distinct, position, values in sorted(columns, key=lambda c: (c[0], c[1])):
+        if shared_key(values):
+            continue  # `user=root`, `user=guest`: one key, its values vary
+        if distinct > _FEW and len({key_of(v) for v in values} - {""}) > 1 and \
+                all(key_of(v) for v in values):  # `num=3,flags=1` vs `topActivity=...`
+            return _by(keys, lambda k, p=position: key_of(forms[k][p])), -1
+        if _splits_on(position, distinct, values):
+            return _by(keys, lambda k, p=position: forms[k][p]), position
+    return None, 0
+
+
+def _splits_on(position: int, distinct: int, values: Counter[str]) -> bool:
+    """Does a position hold constants? Few values, or named ones, or the first word."""
+    if distinct <= _FEW:
+        return True
+    wordy = all(WILDCARD not in v and not any(c.isdigit() for c in v) for v in values)
+    if wordy and position == 0:
+        return True  # messages start with a constant word: a verb, a component, an event
+    return wordy and distinct <= _FEW_NAMES and all(_NAME.fullmatch(v) for v in values)
+
+
+def _by(keys: list[int], value: Any) -> list[list[int]]:
+    parts: dict[str, list[int]] = defaultdict(list)
+    for key in keys:
+        parts[value(key)].append(key)
+    return [parts[v] for v in sorted(parts)]
+
+
+def _make(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> Group:
+    template = []
+    variable = set()
+    for position in range(len(forms[keys[0]])):
+        values = {forms[k][position] for k in keys}
+        if len(values) == 1:
+            template.append(values.pop())
+        else:
+            template.append(generalise(sorted(values)))
+            variable.add(position)
+    return Group(tuple(keys), tuple(template), frozenset(variable), sum(counts[k] for k in keys))
+
+
+def _merge(groups: list[Group]) -> list[Group]:
+    """Merge groups that one template covers: same tokens, or its variables absorb theirs."""
+    groups.sort(key=lambda g: (-g.size, g.template))
+    parent = list(range(len(groups)))
+    _merge_covered(groups, parent)
+    _merge_runs(groups, parent)
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(groups)):
+        members[_find(parent, index)].append(index)
+    merged = []
+    for root, indexes in members.items():
+        head = groups[root]
+        keys = tuple(k for i in indexes for k in groups[i].keys)
+        merged.append(Group(keys, head.template, head.variable,
+                            sum(groups[i].size for i in indexes)))
+    return merged
+
+
+def _find(parent: list[int], index: int) -> int:
+    while parent[index] != index:
+        parent[index] = parent[parent[index]]
+        index = parent[index]
+    return index
+
+
+def _merge_covered(groups: list[Group], parent: list[int]) -> None:
+    """B joins a bigger A of its length when they agree outside A's variable positions."""
+    seen: dict[tuple[int, frozenset[int]], dict[Form, int]] = defaultdict(dict)
+    shapes: dict[int, list[frozenset[int]]] = defaultdict(list)
+    same: dict[Form, int] = {}
+    for index, candidate in enumerate(groups):
+        length = len(candidate.template)
+        twin = same.setdefault(candidate.template, index)
+        if twin != index:
+            parent[index] = twin
+            continue
+        for variable in shapes[length]:
+            if any(candidate.template[p] == WILDCARD for p in variable):
+                continue
+            projection = tuple(WILDCARD if p in variable else t
+                               for p, t in enumerate(candidate.template))
+            host = seen[length, variable].get(projection)
+            if host is not None:
+                parent[index] = host
+                break
+        else:
+            if (length, candidate.variable) not in seen:
+                shapes[length].append(candidate.variable)
+            projection = tuple(WILDCARD if p in candidate.variable else t
+                               for p, t in enumerate(candidate.template))
+            seen[length, candidate.variable].setdefault(projection, index)
+
+
+def _merge_runs(groups: list[Group], parent: list[int]) -> None:
+    """B joins A when B is A with one `<*>` spanning two tokens, one of them a value."""
+    slots: dict[tuple[Form, Form], int] = {}
+    for index, candidate in enumerate(groups):
+        template = candidate.template
+        if parent[index] != index or all(WILDCARD in t for t in template):
+            continue
+        for position, token in enumerate(template):
+            if token == WILDCARD:
+                slots.setdefault((template[:position], template[position + 1:]), index)
+    for index in reversed(range(len(groups))):
+        if parent[index] != index:
+            continue
+        template = groups[index].template
+        for position, token in enumerate(template):
+            if WILDCARD not in token:
+                continue
+            for start in (position - 1, position):
+                if start < 0 or start + 2 > len(template):
+                    continue
+                host = slots.get((template[:start], template[start + 2:]), -1)
+                if host >= 0 and _find(parent, host) != index:
+                    parent[index] = _find(parent, host)
+                    break
+            if parent[index] != index:
+                break
 
 
 class Miner:
     """Incremental miner: `add` messages, `resolve` keys to their current cluster."""
 
     def __init__(self) -> None:
+        self._masker = Masker()
         self._cache: dict[str, int] = {}
-        self._key_of_form: dict[str, int] = {}
-        self._forms: list[str] = []
+        self._key_of_form: dict[tuple[str, ...], int] = {}
+        self._forms: list[tuple[str, ...]] = []
+        self._counts: list[int] = []
         self._key_cluster: list[int] = []
-        self._clusters: dict[int, _Cluster] = {}
-        self._buckets: dict[tuple[int, str], list[_Cluster]] = {}
+        """Cluster id per key as of the last grouping (0: not grouped yet)."""
+        self._clusters: dict[int, MinedCluster] = {}
+        self._next_id = 1
+        self._dirty = False
 
     def add(self, message: str) -> int:
         """Feed one message; returns its key (same text, same key)."""
         key = self._cache.get(message)
         if key is None:
-            key = self._add_form(" ".join(mask(message)))
+            key = self._key(tuple(self._masker.mask(message)))
+            if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
+                self._cache.clear()
             self._cache[message] = key
-        self._clusters[self._key_cluster[key]].size += 1
+        self._counts[key] += 1
+        self._dirty = True
         return key
 
-    def _add_form(self, form: str) -> int:
+    def add_all(self, messages: Iterable[str]) -> list[int]:
+        """Feed a batch; returns one key per message."""
+        return [self.add(message) for message in messages]
+
+    def _key(self, form: tuple[str, ...]) -> int:
         key = self._key_of_form.get(form)
-        if key is not None:
-            return key
-        tokens = form.split(" ") if form else []
-        bucket = self._buckets.setdefault(_bucket(tokens), [])
-        best = max(bucket, key=lambda c: c.score(tokens), default=None)
-        if best is not None and best.score(tokens) >= _SIMILARITY:
-            best.absorb(tokens)
-        else:
-            best = _Cluster(len(self._clusters) + 1, tokens)
-            self._clusters[best.id] = best
-            bucket.append(best)
-        key = len(self._forms)
-        self._forms.append(form)
-        self._key_of_form[form] = key
-        self._key_cluster.append(best.id)
+        if key is None:
+            key = self._key_of_form[form] = len(self._forms)
+            self._forms.append(form)
+            self._counts.append(0)
+            self._key_cluster.append(0)
         return key
 
     def resolve(self, key: int) -> MinedCluster:
-        """The current cluster of `key`."""
-        return self._view(self._clusters[self._key_cluster[key]])
+        """The current cluster of `key` (regroups first if messages arrived since)."""
+        if self._dirty:
+            self._regroup()
+        return self._clusters[self._key_cluster[key]]
 
     def clusters(self) -> list[MinedCluster]:
-        """All clusters, in id order."""
-        return [self._view(c) for c in self._clusters.values()]
+        """All clusters, largest first (then by id)."""
+        if self._dirty:
+            self._regroup()
+        return sorted(self._clusters.values(), key=lambda c: (-c.size, c.id))
 
-    @staticmethod
-    def _view(cluster: _Cluster) -> MinedCluster:
-        template = " ".join(cluster.tokens)
-        return MinedCluster(cluster.id, template, fingerprint(template), cluster.size)
+    def _regroup(self) -> None:
+        groups = group(self._forms, self._counts)
+        ids = self._stable_ids(groups)
+        clusters = {}
+        for cluster_id, found in zip(ids, groups, strict=True):
+            template = " ".join(found.template)
+            clusters[cluster_id] = MinedCluster(cluster_id, template, fingerprint(template),
+                                                found.size)
+            for key in found.keys:
+                self._key_cluster[key] = cluster_id
+        self._clusters = clusters
+        self._dirty = False
+
+    def _stable_ids(self, groups: list[Group]) -> list[int]:
+        """Each group keeps the id most of its messages had; new groups get new ids."""
+        order = sorted(range(len(groups)), key=lambda i: (-groups[i].size, groups[i].template))
+        ids = [0] * len(groups)
+        taken: set[int] = set()
+        for i in order:
+            votes: Counter[int] = Counter()
+            for key in groups[i].keys:
+                if self._key_cluster[key]:
+                    votes[self._key_cluster[key]] += self._counts[key]
+            for cluster_id, _ in sorted(votes.items(), key=lambda v: (-v[1], v[0])):
+                if cluster_id not in taken:
+                    ids[i] = cluster_id
+                    break
+            else:
+                ids[i] = self._next_id
+                self._next_id += 1
+            taken.add(ids[i])
+        return ids
 
     def to_json(self) -> dict[str, Any]:
         """The state as JSON-ready data: `{"version": 1, ...}`."""
+        if self._dirty:
+            self._regroup()
         return {
             "version": FORMAT_VERSION,
-            "clusters": [{"id": c.id, "template": " ".join(c.tokens), "size": c.size}
-                         for c in self._clusters.values()],
-            "keys": [[form, cid] for form, cid in zip(self._forms, self._key_cluster, strict=True)],
+            "next_id": self._next_id,
+            "keys": [[" ".join(form), count, cluster_id] for form, count, cluster_id
+                     in zip(self._forms, self._counts, self._key_cluster, strict=True)],
+            "clusters": [{"id": c.id, "template": c.template, "fingerprint": c.fingerprint,
+                          "size": c.size} for c in self.clusters()],
         }
 
     @classmethod
@@ -132,36 +368,36 @@ class Miner:
         """Rebuild a miner saved by `to_json`; a bad or unknown version raises ValueError."""
         version = data.get("version") if isinstance(data, Mapping) else None
         if version != FORMAT_VERSION:
-            raise ValueError(f"miner state version {version!r} is not supported "
-                             f"(expected {FORMAT_VERSION}); delete the state file to start afresh")
+            raise ValueError(f"miner state has version {version!r}, this gardener reads version "
+                             f"{FORMAT_VERSION}; delete the state file to start afresh")
         miner = cls()
         try:
-            for item in data["clusters"]:
-                template = str(item["template"])
-                cluster = _Cluster(int(item["id"]), template.split(" ") if template else [],
-                                   int(item["size"]))
-                miner._clusters[cluster.id] = cluster
-                miner._buckets.setdefault(_bucket(cluster.tokens), []).append(cluster)
-            for form, cid in data["keys"]:
-                if int(cid) not in miner._clusters:
-                    raise ValueError(f"key refers to unknown cluster {cid}")
-                miner._key_of_form[str(form)] = len(miner._forms)
-                miner._forms.append(str(form))
-                miner._key_cluster.append(int(cid))
+            miner._next_id = int(data["next_id"])
+            for form, count, cluster_id in data["keys"]:
+                if not isinstance(form, str) or int(count) < 0 or int(cluster_id) < 0:
+                    raise ValueError(f"bad key entry {[form, count, cluster_id]!r}")
+                if int(cluster_id) >= miner._next_id:
+                    raise ValueError(f"cluster id {cluster_id} is not below next_id")
+                key = miner._key(tuple(form.split(" ")) if form else ())
+                miner._counts[key] += int(count)
+                miner._key_cluster[key] = int(cluster_id)
         except (KeyError, TypeError) as err:
-            raise ValueError(f"miner state is malformed: {err!r}") from err
+            raise ValueError(f"miner state is malformed: {err!r}; delete the state file to start "
+                             "afresh") from err
+        miner._dirty = True
         return miner
 
 
 def mine(messages: Iterable[str]) -> list[tuple[int, str]]:
     """One (cluster id, template) per message, in order, after all messages are seen."""
     miner = Miner()
-    keys = [miner.add(m) for m in messages]
-    resolved: dict[int, MinedCluster] = {}
+    keys = miner.add_all(messages)
+    resolved: dict[int, tuple[int, str]] = {}
     out = []
     for key in keys:
-        cluster = resolved.get(key)
-        if cluster is None:
-            cluster = resolved[key] = miner.resolve(key)
-        out.append((cluster.id, cluster.template))
+        pair = resolved.get(key)
+        if pair is None:
+            cluster = miner.resolve(key)
+            pair = resolved[key] = (cluster.id, cluster.template)
+        out.append(pair)
     return out
