@@ -63,8 +63,8 @@ def _compile(paths: bool) -> re.Pattern[str]:
 _VALUE = _compile(paths=True)
 _VALUE_IN_ROUTE = _compile(paths=False)
 """After an HTTP method the path is the route: it names the endpoint, so only values in it go."""
-_METHODS = frozenset(q + m for q in ("", '"', "'")
-                     for m in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
+HTTP_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
+_METHODS = frozenset(q + m for q in ("", '"', "'") for m in HTTP_METHODS)
 _LIST = re.compile(r"<\*>(?:[,;|]<\*>)+")
 """A list of values is one value: `10.0.0.1,10.0.0.2` -> `<*>`."""
 _EDGE = "()[]{}<>,;:'\"`!?."

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gardener.masking import WILDCARD, Masker, generalise, key_of, shared_key
+from gardener.masking import HTTP_METHODS, WILDCARD, Masker, generalise, key_of, shared_key
 
 FORMAT_VERSION = 1
 _MESSAGE_CACHE_LIMIT = 200_000
@@ -149,7 +149,8 @@ def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
         if distinct > _FEW and len({key_of(v) for v in values} - {""}) > 1 and \
                 all(key_of(v) for v in values):  # `num=3,flags=1` vs `topActivity=...`
             return _by(keys, lambda k, p=position: key_of(forms[k][p])), -1
-        if _splits_on(position, distinct, values):
+        if _splits_on(position, distinct, values) or (position == 1 and all(
+                forms[k][0] in HTTP_METHODS for k in keys)):  # a request's route is its name
             return _by(keys, lambda k, p=position: forms[k][p]), position
     return None, 0
 
