@@ -140,6 +140,9 @@ Reply = tuple[int, dict[str, str], bytes]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY each keep-alive response
+    # waits ~40 ms on the client's delayed ACK, which no real Google front end does.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
