@@ -4,390 +4,37 @@
 (`postgresql://user:[REDACTED:password]@host/db`, `Authorization: Bearer [REDACTED:bearer]`).
 `redact_json(value)` does the same for every string in decoded JSON and also replaces the values of
 keys that name secrets (`password`, `api_key`, `clientSecret`, ...). `Redactor` adds exact known
-values (the workflow's tokens) on top of the patterns. Redaction is idempotent.
+values (the workflow's tokens) on top of the patterns. Redaction is idempotent:
+`redact(redact(x)) == redact(x)`.
 
-How detect-secrets (Yelp) is used. Its vendor token regexes (AWS, GitHub, GitLab, Slack, Stripe,
-SendGrid, Twilio, PyPI, OpenAI, Square, Discord, Mailchimp, Telegram), its private-key header list
-and its secret-keyword list are the pattern source here: they are read from the
-plugins' `denylist` attributes and `keyword.DENYLIST`, so an upgrade brings new formats along (the
-tests pin every kind we promise). Its scanning engine is not used, because:
-- it is slow for this job: `detect_secrets.core.scan.scan_line` takes ~1.5 ms per log line with the
-  default plugins (10k lines ~ 15 s; see `bench/bench_redact.py`);
-- it reports secret *values*, not spans, so it cannot say which characters to replace;
-- its high-entropy plugins flag ordinary words, UUIDs, trace ids and commit SHAs, and its keyword
-  regexes run to the end of the line (`password=x user=y` would lose `user=y` too);
-- its regexes say "a secret is here", not where it ends: the Stripe and GitHub patterns stop at a
-  fixed length, the JWT pattern stops lazily before the signature (and, allowing `=` anywhere, is
-  quadratic on hostile input), the basic-auth pattern misses passwords containing `!$&'()*+,;=`.
-  So each library regex gets a left boundary and a tail that extends the match over the rest of
-  the token, and our own rules cover what it lacks or gets wrong (JWTs, DSN passwords, Bearer and
-  Basic credentials, `key=value` secrets, `github_pat_`, Google API keys and OAuth tokens, whole
-  PEM blocks, ...).
-Importing detect-secrets costs ~0.25 s (mostly `requests`, which PyGithub loads anyway), so the
-rules are built on first use, not at import.
-
-Speed: every rule lists lowercase needles (`"ghp_"`, `"://"`, `"bearer"`); a rule's regex runs only
-on text that contains one of them, and text containing none is returned untouched.
+The patterns, and how they use detect-secrets, are in `gardener.redact_rules`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import string
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 from typing import Any, Final
 
-_MARKER: Final = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
-_PLACEHOLDER: Final = re.compile(r"<[^<>\s]{0,20}>|\[[A-Z][A-Z0-9_:. -]*\]|\$\{[^}]*\}|%[sdr]")
-# Values that say something about a secret without being one ("token: expired").
-_NOT_SECRETS: Final = frozenset(
-    "null none nil true false undefined empty missing invalid expired required set unset not no "
-    "yes ok n/a na redacted masked hidden present provided found configured absent revoked "
-    "rejected denied failed".split()
+from gardener.redact_rules import (
+    KEY_NEEDLES,
+    MARKER,
+    Found,
+    Rule,
+    assignments,
+    default_rules,
+    find,
+    marker,
+    secret_key_kind,
 )
-_SECRET_MANAGER_NAME: Final = re.compile(r"projects/[^/\s]+/secrets/")
-_ALNUM: Final = string.ascii_letters + string.digits
+
+__all__ = ["Redactor", "Rule", "marker", "redact", "redact_json", "secret_key_kind"]
+
 _MAX_PASSES: Final = 5
 _MEMO_SIZE: Final = 8192
 _MEMO_TEXT: Final = 256
-
-
-def marker(kind: str) -> str:
-    """The text that replaces a secret of `kind`."""
-    return f"[REDACTED:{kind}]"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One way a secret shows up in text."""
-
-    kind: str
-    """Marker kind."""
-    pattern: re.Pattern[str]
-    """Finds the secret; `groups` says which part of the match is secret."""
-    needles: tuple[str, ...]
-    """Lowercase substrings; the rule runs only on text containing one (the cheap pre-check)."""
-    groups: tuple[int | str, ...] = (0,)
-    """Groups to try in order; the first that took part in the match is the secret."""
-    accept: Callable[[str], bool] | None = None
-    """Second look at the secret candidate, to turn away look-alikes."""
-    left: str = ""
-    """Characters that may not come right before the match (checked here, not in the regex, so
-    the regex keeps its fast literal-prefix search)."""
-
-
-# A candidate: (match start, match end, secret start, secret end, kind).
-_Found = tuple[int, int, int, int, str]
-
-
-# --- small checks -------------------------------------------------------------------------------
-
-
-def _plausible_value(value: str) -> bool:
-    """A keyword's value that could be a secret: not empty, masked, a placeholder or a status."""
-    value = value.strip()
-    if not value or _MARKER.fullmatch(value) or _PLACEHOLDER.fullmatch(value):
-        return False
-    if value.lower() in _NOT_SECRETS or set(value) <= set("*xX#•.-_"):
-        return False
-    return not _SECRET_MANAGER_NAME.match(value)
-
-
-def _tokenish(value: str) -> bool:
-    """Looks like a credential rather than a word: long enough and not plain prose."""
-    if len(value) < 8 or not _plausible_value(value):
-        return False
-    return (any(c.isdigit() or c in "._~+/=-" for c in value)
-            or any(c.isupper() for c in value[1:]))
-
-
-def _basic_credentials(value: str) -> bool:
-    """Base64 of `user:password`, as in an HTTP Basic header."""
-    try:
-        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return ":" in decoded and decoded.isprintable()
-
-
-# --- keys that name secrets ---------------------------------------------------------------------
-
-# Key words that name secrets (`_?`: optional separator) and the kind each gets. The last field says
-# whether prose may use it: JSON keys are stronger evidence than text, where "credentials: loaded
-# from metadata server" and "Authorization: denied" are ordinary.
-_KEY_VOCAB: Final[tuple[tuple[str, str, bool], ...]] = (
-    ("password", "password", True), ("passwd", "password", True), ("pwd", "password", True),
-    ("passphrase", "password", True), ("db_?pass", "password", True),
-    ("secret", "secret", True), ("client_?secret", "secret", True),
-    ("secret_?key", "secret", True), ("secret_?access_?key", "secret", True),
-    ("token", "token", True), ("access_?token", "token", True), ("refresh_?token", "token", True),
-    ("auth_?token", "token", True), ("id_?token", "token", True), ("api_?token", "token", True),
-    ("session_?token", "token", True), ("bearer_?token", "token", True),
-    ("api_?key", "api-key", True), ("private_?key", "private-key", True),
-    ("priv_?key", "private-key", True), ("access_?key", "key", True), ("auth_?key", "key", True),
-    ("account_?key", "key", True), ("client_?key", "key", True), ("service_?key", "key", True),
-    ("signing_?key", "key", True), ("encryption_?key", "key", True), ("master_?key", "key", True),
-    ("signature", "signature", True), ("sig", "signature", True),
-    ("authorization", "authorization", False), ("cookie", "cookie", False),
-    ("set_?cookie", "cookie", False), ("credentials", "credentials", False),
-    ("credential", "credentials", False), ("session_?id", "session", False),
-)
-
-
-def _guess_kind(word: str) -> str:
-    """Kind for a keyword we did not list ourselves (one of detect-secrets')."""
-    if any(part in word for part in ("pass", "pwd", "contras")):
-        return "password"
-    return "secret" if "secret" in word else "key"
-
-
-@cache
-def _vocabulary() -> dict[str, tuple[str, bool]]:
-    """Key spelling (lowercase, `_` between words or none) -> (kind, usable in prose)."""
-    from detect_secrets.plugins import keyword
-
-    entries = list(_KEY_VOCAB)
-    known = {word for word, _, _ in entries}
-    entries += [(w, _guess_kind(w), True) for w in keyword.DENYLIST if w not in known]
-    vocab: dict[str, tuple[str, bool]] = {}
-    for word, kind, in_text in entries:
-        for spelling in (word.replace("_?", "_"), word.replace("_?", "")):
-            vocab[spelling] = (kind, in_text)
-    return vocab
-
-
-_CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_NON_WORD: Final = re.compile(r"[^a-z0-9ñ]+")
-
-
-@lru_cache(maxsize=4096)  # JSON keys repeat in every entry
-def secret_key_kind(key: str, in_text: bool = False) -> str | None:
-    """The kind of secret a key names (`DB_PASSWORD`, `clientSecret`, `x-api-key`), else None.
-
-    The key's last one to three words decide; `in_text` leaves out words too common in prose.
-    """
-    words = [w for w in _NON_WORD.split(_CAMEL.sub("_", key).lower()) if w]
-    vocab = _vocabulary()
-    for size in (3, 2, 1):
-        if len(words) >= size:
-            hit = vocab.get("_".join(words[-size:])) or vocab.get("".join(words[-size:]))
-            if hit and (hit[1] or not in_text):
-                return hit[0]
-    return None
-
-
-# --- `key=value` in text ------------------------------------------------------------------------
-
-_VALUE: Final = (
-    r"""(?:\\?"(?P<dq>(?:[^"\\\n]|\\[^"\n])+)"""
-    r"""|\\?'(?P<sq>(?:[^'\\\n]|\\[^'\n])+)"""
-    r"""|(?P<bare>\$\{[^}\s]*\}|(?:[^\s"'`,;&<>()\[\]{}\\]|\\(?!["']))+))"""
-)
-# After the key: an optional closing quote or bracket, then `=`, `:=`, `=>` or `: `. A colon with no
-# space after it is a URL's user:password or a host:port, not an assignment.
-_ASSIGNED: Final = re.compile(
-    r"""(?:\\?["'`])?\]?[ \t]*(?:=>|:=|=|:(?=\s|\\?["']))[ \t]*""" + _VALUE)
-_KEY_CHARS: Final = frozenset(_ALNUM + "_-ñÑ")
-_KEY_NEEDLES: Final = ("pass", "pwd", "secret", "token", "key", "sig", "contras")
-_KEY_NEEDLES_SET: Final = frozenset(_KEY_NEEDLES)
-_KEY_NEEDLE_RE: Final = re.compile("|".join(_KEY_NEEDLES))
-_KEY_NEEDLE_ANY_CASE: Final = re.compile("|".join(_KEY_NEEDLES), re.IGNORECASE)
-
-
-def _assignments(text: str, lowered: str) -> Iterator[_Found]:
-    """`password=...`, `"api_key": "..."`, `secret: ...`, `token=...`: the value goes.
-
-    Found from the needles outwards rather than by one regex over every word, which is ~10x faster.
-    Each stretch of text is looked at once, so hostile input ("password=" x 10,000) stays linear.
-    """
-    skip = 0  # needles before this offset are inside a key or value already looked at
-    # Searching the lowercased text is 5x faster than a case-insensitive regex, but lower() can
-    # change the length of a few characters (İ), and then the offsets would not line up.
-    needles = (_KEY_NEEDLE_RE.finditer(lowered) if len(lowered) == len(text)
-               else _KEY_NEEDLE_ANY_CASE.finditer(text))
-    for needle in needles:
-        if needle.start() < skip:
-            continue
-        start, end = needle.start(), needle.end()
-        while start > 0 and text[start - 1] in _KEY_CHARS:
-            start -= 1
-        while end < len(text) and text[end] in _KEY_CHARS:
-            end += 1
-        skip = end
-        kind = secret_key_kind(text[start:end], in_text=True)
-        assigned = _ASSIGNED.match(text, end) if kind else None
-        if kind is None or assigned is None:
-            continue
-        skip = assigned.end()
-        group = next(g for g in ("dq", "sq", "bare") if assigned.group(g) is not None)
-        if _plausible_value(assigned.group(group)):
-            yield start, assigned.end(), assigned.start(group), assigned.end(group), kind
-
-
-# --- rules ---------------------------------------------------------------------------------------
-
-_TOKEN_TAIL: Final = "[A-Za-z0-9_]*"
-_DASH_TAIL: Final = "[A-Za-z0-9_-]*"
-
-
-def _not_after(chars: str) -> str:
-    """A lookbehind: the match may not follow any of `chars`."""
-    return f"(?<![{re.escape(chars)}])"
-
-
-def _library_rule(kind: str, pattern: re.Pattern[str], needles: tuple[str, ...],
-                  tail: str = _TOKEN_TAIL, left: str = _ALNUM, guard: bool = False) -> Rule:
-    """A detect-secrets regex with a left boundary and a tail that runs to the token's end.
-
-    The boundary is checked after the match, which keeps the regex's literal-prefix search fast.
-    `guard` puts it in the regex instead, for patterns whose open-ended run would otherwise be
-    rescanned from every start inside one long token (quadratic on hostile input).
-    """
-    source = f"(?:{pattern.pattern}){tail}"
-    if guard:
-        return Rule(kind, re.compile(_not_after(left) + source, pattern.flags), needles)
-    return Rule(kind, re.compile(source, pattern.flags), needles, left=left)
-
-
-def _library_rules() -> list[Rule]:
-    """Vendor token formats, as detect-secrets knows them."""
-    from detect_secrets.plugins import (
-        aws,
-        discord,
-        github_token,
-        gitlab_token,
-        mailchimp,
-        openai,
-        pypi_token,
-        sendgrid,
-        slack,
-        square_oauth,
-        stripe,
-        telegram_token,
-        twilio,
-    )
-
-    # (kind, plugin, needles, tail, characters that may not precede, guard in the regex)
-    a, dash = _ALNUM, _DASH_TAIL
-    table: list[tuple[str, Any, tuple[str, ...], str, str, bool]] = [
-        ("github-token", github_token.GitHubTokenDetector, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-         _TOKEN_TAIL, a, False),
-        ("gitlab-token", gitlab_token.GitLabTokenDetector, ("gl", "gr1348941"), dash, a, False),
-        ("slack-token", slack.SlackDetector, ("xox", "hooks.slack.com"), dash, a, False),
-        ("stripe-key", stripe.StripeDetector, ("k_live_",), "[A-Za-z0-9]*", a, False),
-        ("sendgrid-key", sendgrid.SendGridDetector, ("sg.",), dash, a, False),
-        ("twilio-key", twilio.TwilioKeyDetector, ("ac", "sk"), "[a-z0-9]*", a, False),
-        ("pypi-token", pypi_token.PypiTokenDetector, ("pypi-",), dash, a, False),
-        ("openai-key", openai.OpenAIDetector, ("t3blbkfj",), dash, a + "_-", True),
-        ("square-secret", square_oauth.SquareOAuthDetector, ("sq0csp-",), dash, a, False),
-        ("discord-token", discord.DiscordBotTokenDetector, (".",), dash, a + "_.-", False),
-        ("mailchimp-key", mailchimp.MailchimpDetector, ("-us",), "[a-z0-9]*", a, False),
-        ("telegram-token", telegram_token.TelegramBotTokenDetector, (":",), dash, string.digits,
-         False),
-    ]
-    rules = [_library_rule(kind, pattern, needles, tail, left, guard)
-             for kind, plugin, needles, tail, left, guard in table for pattern in plugin.denylist]
-    aws_id, aws_secret = aws.AWSKeyDetector.denylist
-    rules.append(_library_rule("aws-key", aws_id, ("akia", "asia", "abia", "acca", "a3t")))
-    rules.append(Rule("aws-secret-key", aws_secret, ("aws",), groups=(1,)))
-    return rules
-
-
-_OWN_TOKENS: Final = (
-    ("github-token", r"github_pat_[A-Za-z0-9_]{22,}+|gh[pousr]_[A-Za-z0-9_]{30,}+",
-     ("github_pat_", "gh")),
-    ("gcp-api-key", r"AIza[0-9A-Za-z_-]{35}", ("aiza",)),
-    ("google-oauth-token", r"ya29\.[0-9A-Za-z_-]{20,}+|1//0[0-9A-Za-z_-]{20,}+", ("ya29.", "1//0")),
-    ("google-client-secret", r"GOCSPX-[0-9A-Za-z_-]{20,}+", ("gocspx-",)),
-    ("stripe-key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}+|whsec_[0-9A-Za-z]{20,}+",
-     ("k_live_", "k_test_", "whsec_")),
-    ("slack-token", r"xapp-[0-9A-Za-z-]{20,}+|xoxe\.xox[a-z]-[0-9A-Za-z-]{20,}+",
-     ("xapp-", "xoxe.")),
-    ("openai-key", r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}+", ("sk-",)),
-    ("anthropic-key", r"sk-ant-[A-Za-z0-9_-]{20,}+", ("sk-ant-",)),
-    ("npm-token", r"npm_[A-Za-z0-9]{36}", ("npm_",)),
-    ("huggingface-token", r"hf_[A-Za-z]{30,}+", ("hf_",)),
-    # header.payload[.signature[.more]] (JWS, JWE); `=` only as padding, so runs stay linear.
-    ("jwt", r"eyJ[A-Za-z0-9_-]++=*+\.[A-Za-z0-9_-]++=*+(?:\.[A-Za-z0-9_+/-]++=*+)*+", ("eyj",)),
-)
-
-
-def _own_rules() -> list[Rule]:
-    """Token formats detect-secrets lacks, bounded on both sides (possessive runs, so a failed
-    match gives up at once instead of backtracking)."""
-    before = _not_after(_ALNUM + "_-")
-    return [Rule(kind, re.compile(rf"{before}(?:{pattern})(?![A-Za-z0-9_-])"), needles)
-            for kind, pattern, needles in _OWN_TOKENS]
-
-
-def _pem_rules() -> list[Rule]:
-    """Whole PEM blocks (also JSON-escaped, `\\n`), and the start of a truncated one."""
-    from detect_secrets.plugins import private_key
-
-    headers = [p.pattern.removeprefix("BEGIN ") for p in private_key.PrivateKeyDetector.denylist
-               if p.pattern.startswith("BEGIN ")]
-    names = "|".join(sorted({*headers, "ENCRYPTED PRIVATE KEY"}, key=len, reverse=True))
-    # The body may not cross another BEGIN: keeps a run of unterminated headers linear.
-    block = re.compile(rf"-----BEGIN (?P<h>{names})-----(?:(?!-----BEGIN ).)*?-----END (?P=h)-----",
-                       re.DOTALL)
-    start = re.compile(rf"-----BEGIN (?:{names})-----(?:[A-Za-z0-9+/=\s]|\\[nr])*")
-    needles = ("private key",)
-    return [Rule("private-key", block, needles), Rule("private-key", start, needles)]
-
-
-def _header(scheme: str) -> re.Pattern[str]:
-    """`Authorization: <scheme> <v>` in a header line, a dict repr or JSON text."""
-    return re.compile(r"""(?i:(?:proxy-)?authorization)\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*"""
-                      + scheme + r"""(?P<v>[^\s"',;\\]+)""")
-
-
-def _context_rules() -> list[Rule]:
-    """Credentials recognised by what surrounds them rather than by their shape."""
-    auth = ("authorization",)
-    schemes = r"(?:(?i:token|key|apikey|sso-key|digest|negotiate|ntlm)[ \t]+)?"
-    return [
-        Rule("bearer", _header(r"(?i:bearer)[ \t]+"), auth, ("v",), _plausible_value, "-"),
-        Rule("basic", _header(r"(?i:basic)[ \t]+"), auth, ("v",), _plausible_value, "-"),
-        Rule("authorization", _header(schemes), auth, ("v",),
-             lambda v: _tokenish(v) and v.lower() not in {"bearer", "basic"}, _ALNUM + "-"),
-        Rule("bearer", re.compile(r"(?i:bearer)\s+(?P<v>[A-Za-z0-9\-._~+/]+=*)"), ("bearer",),
-             ("v",), _tokenish, _ALNUM),
-        Rule("basic", re.compile(r"(?i:basic)\s+(?P<v>[A-Za-z0-9+/]{6,}+={0,2}+)"
-                                 r"(?![A-Za-z0-9+/=])"), ("basic",), ("v",), _basic_credentials,
-             _ALNUM),
-        Rule("cookie", re.compile(r"""(?i:(?:set-)?cookie)\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
-                                  r"""(?P<v>[^\n"'\\]*+)"""), ("cookie",),
-             ("v",), lambda v: "=" in v and _plausible_value(v), _ALNUM + "-"),
-        # scheme://user:password@host: the password goes, up to the last @ of the authority.
-        Rule("password", re.compile(r"""://[^\s:/?#@\[\]"'<>]*:(?P<pw>[^\s/?#"'<>\[\]]+)@"""),
-             ("@",), ("pw",), _plausible_value),
-    ]
-
-
-@cache
-def default_rules() -> tuple[Rule, ...]:
-    """Every pattern rule, most specific first (the order breaks ties between equal spans)."""
-    return (*_pem_rules(), *_own_rules(), *_library_rules(), *_context_rules())
-
-
-def _find(rule: Rule, text: str) -> Iterator[_Found]:
-    """Where `rule` finds secrets in `text`."""
-    for m in rule.pattern.finditer(text):
-        if rule.left and m.start() > 0 and text[m.start() - 1] in rule.left:
-            continue
-        for group in rule.groups:
-            start, end = m.span(group)
-            if start >= 0 and end > start:
-                if rule.accept is None or rule.accept(text[start:end]):
-                    yield m.start(), m.end(), start, end, rule.kind
-                break
-
-
-# --- the redactor --------------------------------------------------------------------------------
+_KEY_NEEDLES_SET: Final = frozenset(KEY_NEEDLES)
 
 
 class Redactor:
@@ -401,7 +48,7 @@ class Redactor:
         values = {v.strip() for v in extra_secrets if len(v.strip()) >= self.MIN_EXTRA}
         self._known = (re.compile("|".join(map(re.escape, sorted(values, key=len, reverse=True))))
                        if values else None)
-        by_needle: dict[str, list[int]] = {n: [] for n in _KEY_NEEDLES}
+        by_needle: dict[str, list[int]] = {n: [] for n in KEY_NEEDLES}
         for rank, rule in enumerate(self._rules):
             for needle in rule.needles:
                 by_needle.setdefault(needle, []).append(rank)
@@ -470,7 +117,7 @@ class Redactor:
         kind = secret_key_kind(key) if isinstance(key, str) else None
         if kind is None or value is None or isinstance(value, bool) or value in ("", [], {}):
             return self.redact_json(value)
-        if isinstance(value, str) and _MARKER.fullmatch(value):
+        if isinstance(value, str) and MARKER.fullmatch(value):
             return value
         return marker(kind)
 
@@ -484,17 +131,17 @@ class Redactor:
         present = [n for n in self._by_needle if n in lowered]
         if not present:
             return
-        markers = [m.span() for m in _MARKER.finditer(text)] if "[redacted:" in lowered else []
+        markers = [m.span() for m in MARKER.finditer(text)] if "[redacted:" in lowered else []
         for rank, found in self._candidates(text, lowered, present):
             if not any(found[0] < e and s < found[1] for s, e in markers):
                 yield (*found, rank)
 
     def _candidates(self, text: str, lowered: str,
-                    present: list[str]) -> Iterator[tuple[int, _Found]]:
+                    present: list[str]) -> Iterator[tuple[int, Found]]:
         for rank in sorted({rank for n in present for rank in self._by_needle[n]}):
-            yield from ((rank, f) for f in _find(self._rules[rank], text))
+            yield from ((rank, f) for f in find(self._rules[rank], text))
         if not _KEY_NEEDLES_SET.isdisjoint(present):
-            yield from ((len(self._rules), f) for f in _assignments(text, lowered))
+            yield from ((len(self._rules), f) for f in assignments(text, lowered))
 
 
 @cache
