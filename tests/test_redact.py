@@ -82,6 +82,9 @@ POSITIVES: list[tuple[str, str, str]] = [
      "EndpointSuffix=core.windows.net",
      "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED:key];"
      "EndpointSuffix=core.windows.net"),
+    ("azure-sas", "GET https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sr=b&sig=Zm9v%2Bbar%3D"
+     "&se=2025-09-16", "GET https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sr=b"
+     "&sig=[REDACTED:signature]&se=2025-09-16"),
     ("cookie", "Cookie: session=abcdef123; theme=dark", "Cookie: [REDACTED:cookie]"),
     ("set-cookie", "Set-Cookie: sid=Zx81k; Path=/; HttpOnly", "Set-Cookie: [REDACTED:cookie]"),
     *[(f"github-{p[:3]}", f"token {t} used", "token [REDACTED:github-token] used")
@@ -184,6 +187,37 @@ NEGATIVES = [
 @pytest.mark.parametrize("line", NEGATIVES)
 def test_ordinary_log_text_is_untouched(line: str) -> None:
     assert redact(line) == line
+
+
+CLOUD_RUN_ENTRY = {
+    "insertId": "68c8b359c156e501b30e96e8",
+    "labels": {"instanceId": "0069c7a988e3e706c2094cac629f6fbed82c07cd"},
+    "logName": "projects/netra-staging/logs/run.googleapis.com%2Frequests",
+    "receiveTimestamp": "2025-09-16T00:46:17.204203421Z",
+    "resource": {"type": "cloud_run_revision", "labels": {
+        "configuration_name": "netra-backend-staging", "location": "us-central1",
+        "project_id": "netra-staging", "revision_name": "netra-backend-staging-00042-abc",
+        "service_name": "netra-backend-staging"}},
+    "timestamp": "2025-09-16T00:46:17.048400Z", "severity": "ERROR",
+    "httpRequest": {"latency": "8.145540s", "protocol": "HTTP/1.1", "remoteIp": "203.0.113.24",
+                    "requestMethod": "GET", "status": 503, "responseSize": "46317",
+                    "requestUrl": "https://netra-backend-staging-xyz-uc.a.run.app/api/threads"
+                                  "?limit=20&offset=0&thread_id=3f2a9c1e-8b7d-4e2f-9a1b-0c3d5e7f9a2b",
+                    "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0.0.0 Safari/537.36"},
+    "trace": "projects/netra-staging/traces/d6321d31c8acffcfa04d4d14197dbae1",
+    "spanId": "00f067aa0ba902b7", "traceSampled": True,
+    "sourceLocation": {"file": "netra_backend/app/smd.py", "line": "1005",
+                       "function": "_initialize_database"},
+    "jsonPayload": {"message": "CRITICAL STARTUP FAILURE: Database initialization timeout after "
+                               "8.0s in staging environment", "commit": "3f5e7a9c1b2d4e6f8a0b1c3d5e"
+                               "7f9a1b2c3d4e5f", "image": "us-docker.pkg.dev/netra-staging/backend/"
+                               "api@sha256:" + "4f6c2a8e9b1d3f5a" * 4, "max_tokens": 4096,
+                    "token_type": "Bearer", "has_password": False, "api_key": ""},
+}
+
+
+def test_realistic_cloud_run_entry_is_untouched() -> None:
+    assert redact_json(CLOUD_RUN_ENTRY) == CLOUD_RUN_ENTRY
 
 
 def test_multiline_text_keeps_its_shape() -> None:
