@@ -85,8 +85,14 @@ class Identity:
         """A `GardenerError` saying what failed and how to fix it, for a google-auth error."""
         return explain_auth_error(
             err, workload_identity_provider=self.settings.workload_identity_provider,
-            service_account=self.settings.service_account, caller=self.caller,
+            service_account=self.impersonated(), caller=self.caller,
             repository=self.repository, ref=self.ref, method=self.method)
+
+    def impersonated(self) -> str:
+        """The service account these credentials impersonate, or ``."""
+        if self.caller and self.principal.startswith("serviceAccount:"):
+            return self.principal.removeprefix("serviceAccount:")
+        return self.settings.service_account
 
 
 def credentials_from_env(env: Mapping[str, str], *, workload_identity_provider: str = "",
@@ -207,10 +213,10 @@ def _from_file(path: str, settings: AuthSettings, scopes: Sequence[str], env: Ma
     if info.get("type") == "external_account":
         info = _with_endpoints(info, settings)
     credentials = _load_info(info, where)
-    principal = _principal_of(info, env)
+    principal, caller = _principals_of(info, env)
     return _maybe_impersonate(Identity(
-        _scoped(credentials, scopes), principal,
-        f"the credentials file {where}", settings, repository, ref), scopes)
+        _scoped(credentials, scopes), principal, f"the credentials file {where}", settings,
+        repository, ref, caller=caller), scopes)
 
 
 def _with_endpoints(info: dict[str, Any], settings: AuthSettings) -> dict[str, Any]:
@@ -239,21 +245,23 @@ def _load_info(info: dict[str, Any], where: str) -> google.auth.credentials.Cred
     return cast(google.auth.credentials.Credentials, credentials)
 
 
-def _principal_of(info: Mapping[str, Any], env: Mapping[str, str]) -> str:
+def _principals_of(info: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str]:
+    """(principal, caller) a credentials file acts as: caller impersonates principal, if any."""
     kind = info.get("type")
     if kind == "service_account":
-        return f"serviceAccount:{info.get('client_email', 'UNKNOWN')}"
-    url = info.get("service_account_impersonation_url") or ""
-    if isinstance(url, str) and ":generateAccessToken" in url:
-        return "serviceAccount:" + url.rsplit("/", 1)[-1].split(":generateAccessToken")[0]
-    audience = str(info.get("audience", ""))
-    match = _PROVIDER.search(audience)
+        return f"serviceAccount:{info.get('client_email', 'UNKNOWN')}", ""
+    federated = "user:YOUR_EMAIL"
+    match = _PROVIDER.search(str(info.get("audience", "")))
     if kind == "external_account" and match:
         pool = (f"principalSet://iam.googleapis.com/projects/{match['number']}/locations/global"
                 f"/workloadIdentityPools/{match['pool']}")
         repository = env.get("GITHUB_REPOSITORY", "")
-        return f"{pool}/attribute.repository/{repository}" if repository else f"{pool}/*"
-    return "user:YOUR_EMAIL"
+        federated = f"{pool}/attribute.repository/{repository}" if repository else f"{pool}/*"
+    url = info.get("service_account_impersonation_url") or ""
+    if isinstance(url, str) and ":generateAccessToken" in url:
+        email = url.rsplit("/", 1)[-1].split(":generateAccessToken")[0]
+        return f"serviceAccount:{email}", federated
+    return federated, ""
 
 
 def _application_default(env: Mapping[str, str], settings: AuthSettings, scopes: Sequence[str],

@@ -227,6 +227,17 @@ def test_credentials_file_from_google_github_actions_auth(fake_google: FakeGoogl
     assert [c.service for c in fake_google.calls] == ["oidc", "sts", "iam"]
 
 
+def test_credentials_file_whose_pool_may_not_impersonate(fake_google: FakeGoogle,
+                                                         tmp_path: Path) -> None:
+    fake_google.service_accounts[SERVICE_ACCOUNT] = set()
+    env = fake_google.env(GOOGLE_APPLICATION_CREDENTIALS=str(gha_credentials_file(
+        tmp_path, fake_google)))
+    with pytest.raises(UpstreamError) as caught:
+        refresh(resolve_identity(env, settings(fake_google, provider="")))
+    assert caught.value.what == (f"cannot impersonate {SERVICE_ACCOUNT}: {FEDERATED} lacks "
+                                 "roles/iam.workloadIdentityUser on it")
+
+
 def test_wif_flags_win_over_a_credentials_file(fake_google: FakeGoogle, tmp_path: Path) -> None:
     env = fake_google.env(GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / "missing.json"))
     identity = resolve_identity(env, settings(fake_google))
