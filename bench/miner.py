@@ -44,8 +44,8 @@ from drain3.template_miner_config import TemplateMinerConfig  # noqa: E402
 
 from gardener.mining import mine  # noqa: E402
 
-Parse = Callable[[Sequence[str]], list[str]]
-"""A parser under test: all contents in, one final template per line out."""
+Parse = Callable[[Sequence[str]], list[tuple[int, str]]]
+"""A parser under test: all contents in, one (group id, final template) per line out."""
 
 NUMBER = r"((?<=[^A-Za-z0-9])|^)([\-\+]?\d+)((?=[^A-Za-z0-9])|$)"
 """drain3's own example masking for numbers (its `drain3.ini`)."""
@@ -145,14 +145,14 @@ def parsing_accuracy(truth: Sequence[str], predicted: Sequence[str]) -> float:
     return right / len(truth)
 
 
-def parse_ours(contents: Sequence[str]) -> list[str]:
-    """Our miner; the cluster id goes with the template so equal templates stay distinct."""
-    return [f"{template}\x00{cid}" for cid, template in mine(contents)]
+def parse_ours(contents: Sequence[str]) -> list[tuple[int, str]]:
+    """Our miner: `mine` as the pipeline would call it."""
+    return mine(contents)
 
 
 def drain3_parser(masks: Sequence[tuple[str, str]], sim_th: float, depth: int) -> Parse:
     """A drain3 `TemplateMiner` run: add every line, then read each line's final template."""
-    def parse(contents: Sequence[str]) -> list[str]:
+    def parse(contents: Sequence[str]) -> list[tuple[int, str]]:
         config = TemplateMinerConfig()
         config.profiling_enabled = False
         config.drain_sim_th = sim_th
@@ -161,7 +161,7 @@ def drain3_parser(masks: Sequence[tuple[str, str]], sim_th: float, depth: int) -
         miner = TemplateMiner(config=config)
         ids = [miner.add_log_message(line)["cluster_id"] for line in contents]
         final = {c.cluster_id: c.get_template() for c in miner.drain.clusters}
-        return [f"{final[i]}\x00{i}" for i in ids]
+        return [(i, final[i]) for i in ids]
     return parse
 
 
@@ -175,7 +175,7 @@ def parsers_for(name: str) -> dict[str, Parse]:
     }
 
 
-def run(parse: Parse, contents: Sequence[str]) -> tuple[list[str], float]:
+def run(parse: Parse, contents: Sequence[str]) -> tuple[list[tuple[int, str]], float]:
     start = time.perf_counter()
     result = parse(contents)
     return result, time.perf_counter() - start
@@ -185,15 +185,15 @@ def score(dataset: Dataset, repeat: int) -> dict[str, Score]:
     """Each parser on `dataset`, interleaved, best time of `repeat` runs."""
     parsers = parsers_for(dataset.name)
     best: dict[str, float] = dict.fromkeys(parsers, float("inf"))
-    outputs: dict[str, list[str]] = {}
+    outputs: dict[str, list[tuple[int, str]]] = {}
     for _ in range(repeat):
         for label, parse in parsers.items():
             outputs[label], seconds = run(parse, dataset.contents)
             best[label] = min(best[label], seconds)
     scores = {}
     for label, output in outputs.items():
-        groups = output
-        templates = [o.split("\x00", 1)[0] for o in output]
+        groups = [str(group_id) for group_id, _ in output]
+        templates = [template for _, template in output]
         scores[label] = Score(grouping_accuracy(dataset.templates, groups),
                               parsing_accuracy(dataset.templates, templates), best[label])
     return scores

@@ -37,7 +37,7 @@ _SHAPES = (
     r"(?:[A-Za-z0-9-]++\.){2,}[A-Za-z][A-Za-z0-9-]*+:\d{1,5}",                   # host:port
     _CLOCK,                                                                      # time of day
     "PATH",                                                                      # abs. path
-    r"0[xX][0-9a-fA-F]+",                                                        # 0x hex
+    r"\d[xX][0-9a-fA-F]+",                                                       # 0x hex
     rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{7,}}+",                # bare hex
     r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*",          # name_123_id
     rf"\d+(?:\.\d+)?{_SIZE_UNIT}",                                               # size
@@ -80,19 +80,58 @@ _RUN_WORDS = frozenset(w + p for w in _MONTHS | {"B", "b", "byte", "bytes", "Byt
 _CACHE_LIMIT = 100_000
 
 
-_SHAPE = bytes.maketrans(b"23456789", b"11111111")
-"""Digits 2-9 -> 1: tokens of one shape mask alike (`0` stays for `0x`), so the cache hits."""
+_SHAPE = bytes.maketrans(b"0123456789", b"1111111111")
+"""Every digit -> 1: no rule looks at which digit it is, so tokens of one shape mask alike."""
 _DIGIT = re.compile(r"\d")
+_NAMED_DIGITS = re.compile(r"[A-Za-z]\d+")
+"""Digits right after a letter (`v2`, `ssh2`, `jk2`): names, not values."""
+_LONE_DIGIT = re.compile(r"(?<![A-Za-z\d])\d")
+
 
 
 class Masker:
     """Masks messages, with bounded caches: masked words, and value spans per token shape."""
 
-    __slots__ = ("_words", "_spans")
+    __slots__ = ("_words", "_spans", "_forms")
 
     def __init__(self) -> None:
         self._words: dict[str, str] = {}
         self._spans: dict[bytes, tuple[tuple[int, int], ...]] = {}
+        self._forms: dict[bytes, tuple[str, ...] | dict[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def form(self, message: str) -> tuple[str, ...]:
+        """`mask(message)` as a tuple, reusing the work of any earlier message of the same shape.
+
+        Messages that differ only in digits that fell inside values (`took 12ms`, `took 47ms`)
+        share a shape and a result. Digits a result keeps must follow a letter (`jk2_init()`,
+        `/v2/`); those are part of the cache key, since another digit there is another template.
+        A result keeping any other digit is not reused.
+        """
+        if not message.isascii():
+            return tuple(self.mask(message))
+        shape = message.encode().translate(_SHAPE)
+        known = self._forms.get(shape)
+        if known is not None:
+            if isinstance(known, tuple):
+                return known
+            named = tuple(_NAMED_DIGITS.findall(message))
+            form = known.get(named)
+            if form is not None:
+                return form
+        form = tuple(self.mask(message))
+        if not any(_DIGIT.search(token) for token in form):
+            self._remember(shape, form)
+        elif not any(_LONE_DIGIT.search(token) for token in form):
+            table = known if isinstance(known, dict) else {}
+            table[tuple(_NAMED_DIGITS.findall(message))] = form
+            self._remember(shape, table)
+        return form
+
+    def _remember(self, shape: bytes, form: tuple[str, ...] | dict[tuple[str, ...], tuple[str, ...]]
+                  ) -> None:
+        if len(self._forms) >= _CACHE_LIMIT:
+            self._forms.clear()
+        self._forms[shape] = form
 
     def _token(self, token: str) -> str:
         """Mask a token not seen before: by its shape, so `blk_123` and `blk_456` share work."""
@@ -123,8 +162,10 @@ class Masker:
         if not _METHODS.isdisjoint(raw):
             for i in range(1, len(raw)):
                 if raw[i - 1] in _METHODS:
+                    shape = raw[i].encode().translate(_SHAPE).decode() if raw[i].isascii() \
+                        else raw[i]
                     out[i] = _apply(raw[i], tuple(m.span() for m in
-                                                  _VALUE_IN_ROUTE.finditer(raw[i])))
+                                                  _VALUE_IN_ROUTE.finditer(shape)))
         if not _RUN_WORDS.isdisjoint(out) or '="' in message:
             out = _join_runs(out)
         return out

@@ -99,19 +99,27 @@ def group(forms: Sequence[Form], counts: Sequence[int]) -> list[Group]:
 
 def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> list[list[int]]:
     """Brain-style roots among forms of one length: the most common frequency's tokens."""
-    frequency: Counter[tuple[int, str]] = Counter()
+    length = len(forms[keys[0]])
+    frequency: list[dict[str, int]] = [{} for _ in range(length)]
     for key in keys:
-        for position, token in enumerate(forms[key]):
-            if token != WILDCARD:
-                frequency[position, token] += counts[key]
-    roots: dict[tuple[tuple[int, str], ...], list[int]] = defaultdict(list)
+        count = counts[key]
+        for column, token in zip(frequency, forms[key], strict=True):
+            column[token] = column.get(token, 0) + count
+    for column in frequency:
+        column.pop(WILDCARD, None)  # masked values take no part in the root
+    roots: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
     for key in keys:
         form = forms[key]
-        seen = [frequency[p, t] if t != WILDCARD else 0 for p, t in enumerate(form)]
-        histogram = Counter(f for f in seen if f)
-        top = max(histogram.items(), key=lambda item: (item[1], item[0]))[0] if histogram else 1
-        roots[tuple((p, t) for p, t in enumerate(form) if seen[p] >= top)].append(key)
-    return [sorted(members, key=lambda k: forms[k]) for _, members in sorted(roots.items())]
+        seen = [column.get(t, 0) for column, t in zip(frequency, form, strict=True)]
+        levels = set(seen)
+        levels.discard(0)
+        top = max(levels, key=lambda f: (seen.count(f), f)) if levels else 1
+        roots[tuple(t if f >= top else None for t, f in zip(form, seen, strict=True))].append(key)
+    return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots, key=_sort_key)]
+
+
+def _sort_key(root: tuple[str | None, ...]) -> tuple[str, ...]:
+    return tuple("" if t is None else t for t in root)
 
 
 def _split(forms: Sequence[Form], counts: Sequence[int], members: list[int]) -> list[list[int]]:
@@ -136,11 +144,10 @@ def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
     """The parts of `keys` split on the best position, and that position (-1: split by key)."""
     if len(keys) < 2:
         return None, 0
+    table = list(zip(*(forms[k] for k in keys), strict=True))
     columns = []
     for position in positions:
-        values: Counter[str] = Counter()
-        for key in keys:
-            values[forms[key][position]] += counts[key]
+        values = set(table[position])
         if len(values) > 1:
             columns.append((len(values), position, values))
     for distinct, position, values in sorted(columns, key=lambda c: (c[0], c[1])):
@@ -155,7 +162,7 @@ def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
     return None, 0
 
 
-def _splits_on(position: int, distinct: int, values: Counter[str]) -> bool:
+def _splits_on(position: int, distinct: int, values: set[str]) -> bool:
     """Does a position hold constants? Few values, or named ones, or the first word."""
     if distinct <= _FEW:
         return True
@@ -175,10 +182,10 @@ def _by(keys: list[int], value: Any) -> list[list[int]]:
 def _make(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> Group:
     template = []
     variable = set()
-    for position in range(len(forms[keys[0]])):
-        values = {forms[k][position] for k in keys}
+    for position, column in enumerate(zip(*(forms[k] for k in keys), strict=True)):
+        values = set(column)
         if len(values) == 1:
-            template.append(values.pop())
+            template.append(column[0])
         else:
             template.append(generalise(sorted(values)))
             variable.add(position)
@@ -285,7 +292,7 @@ class Miner:
         """Feed one message; returns its key (same text, same key)."""
         key = self._cache.get(message)
         if key is None:
-            key = self._key(tuple(self._masker.mask(message)))
+            key = self._key(self._masker.form(message))
             if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
                 self._cache.clear()
             self._cache[message] = key
