@@ -379,3 +379,18 @@ def test_unknown_project(fake_google: FakeGoogle) -> None:
     with pytest.raises(UpstreamError, match="not found") as caught:
         read_all(source(fake_google))
     assert "--project" in caught.value.fix
+
+
+def test_html_502_storm_gives_a_short_message(fake_google: FakeGoogle) -> None:
+    fake_google.fail(502, times=1000)
+    with pytest.raises(UpstreamError) as caught:
+        read_all(source(fake_google, policy=RetryPolicy(deadline_s=30)))
+    assert "HTTP 502" in caught.value.what and "That’s an error." in caught.value.what
+    assert "\n" not in caught.value.what and len(caught.value.what) < 600
+
+
+def test_reading_twice_reports_the_second_read(fake_google: FakeGoogle) -> None:
+    fake_google.set_entries(sample_entries(20))
+    src = source(fake_google)
+    assert len(read_all(src)) == len(read_all(src)) == 20
+    assert len(src.info().notes) == 2 and src.info().notes[0].startswith("read 20 entries")

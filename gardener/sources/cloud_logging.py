@@ -80,6 +80,7 @@ class CloudLoggingSource:
         self._notes: list[str] = []
 
     def read(self) -> Iterator[RawEntry]:
+        self._truncated, self._notes = False, []
         identity = self._identity()
         reader = self._reader(identity)
         self.stats = reader.stats

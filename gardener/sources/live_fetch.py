@@ -168,7 +168,9 @@ def _describe(err: api_exceptions.GoogleAPICallError) -> str:
         status = body.get("error", {}).get("status", "") if isinstance(body, dict) else ""
     except ValueError:
         pass
-    return f"HTTP {err.code} {status}".strip() + f": {err.message}"
+    message = " ".join(str(err.message).split())  # a 502 from a front end is a page of HTML
+    message = message if len(message) <= 300 else message[:300] + "..."
+    return f"HTTP {err.code} {status}".strip() + f": {message}"
 
 
 def _gave_up(failure: str, elapsed: float, attempts: int, stats: FetchStats) -> UpstreamError:
