@@ -152,7 +152,7 @@ def _source(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO,
     live: LogSource | None = None
     if getattr(args, "project", None):
         from gardener.sources.cloud_logging import live_source_from_args
-        live = live_source_from_args(args, env)
+        live = live_source_from_args(args, env, progress=stderr)
     if live is not None and args.input:
         raise ConfigError("both --input and --project were given",
                           fix="read an export with --input, or Cloud Logging with --project, "

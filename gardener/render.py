@@ -39,9 +39,9 @@ def verdict(doc: Mapping[str, Any]) -> str:
     """One line that says pass or fail and why, then the reasons."""
     gate = doc["gate"]
     if gate["passed"]:
-        line = f"**Verdict: ✅ passed** (`--fail-on {inline(gate['fail_on'])}`)"
+        line = f"**Verdict: ✅ passed** ({code('--fail-on ' + gate['fail_on'])})"
     else:
-        line = f"**Verdict: ❌ failed** (`--fail-on {inline(gate['fail_on'])}`)"
+        line = f"**Verdict: ❌ failed** ({code('--fail-on ' + gate['fail_on'])})"
     summary = doc["summary"]
     counts = ", ".join(f"{n} {p}" for p, n in summary["by_priority"].items() if n)
     line += f": {summary['clusters']} clusters" + (f" ({counts})" if counts else "")
