@@ -21,6 +21,7 @@ CHUNK = 1 << 20
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SEPARATORS = re.compile(r"[ \t\n\r,]*")
 _NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
 _NEXT_LINE_OBJECT = re.compile(r"\n\s*(?=\{)")
 
@@ -135,27 +136,46 @@ class _Reader:
 
 def _array(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
     index = 0
+    scan, separators = _DECODER.scan_once, _SEPARATORS.match
     while True:
-        char = reader.peek()
-        if char == "]":
-            return
-        if char == ",":
-            reader.pos += 1
-            continue
-        if char == "":
+        # The hot loop: one regex to skip `,` and whitespace, one C scan per element.
+        buf = reader.buf
+        pos = separators(buf, reader.pos).end()  # type: ignore[union-attr]
+        reader.pos = pos
+        if pos >= len(buf):
+            if reader.more():
+                continue
             yield Skip(f"{name}#{index}", "(json)", "the JSON array is truncated (no closing `]`)"
                        "; the export was cut off: export again or check the disk was not full")
             return
+        if buf[pos] == "]":
+            return
         try:
-            value = reader.decode()
-        except json.JSONDecodeError as err:
-            yield _invalid(reader, err, name, index)
+            value, end = scan(buf, pos)
+        except (json.JSONDecodeError, StopIteration) as err:
+            if reader.more():  # most often an element cut by the end of the chunk
+                continue
+            yield _invalid(reader, _decode_error(err, buf, pos), name, index)
             index += 1
             if not reader.skip_to(_NEXT_ELEMENT):
                 return
             continue
-        yield _element(value, name, index)
+        if end == len(buf) and type(value) is not dict and reader.more():
+            continue  # a number or literal may go on in the next chunk
+        reader.pos = end
+        if type(value) is dict:
+            value[ORIGIN_KEY] = f"{name}#{index}"
+            yield value
+        else:
+            yield _element(value, name, index)
         index += 1
+
+
+def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
+    if isinstance(err, json.JSONDecodeError):
+        return err
+    where = err.value if isinstance(err, StopIteration) and isinstance(err.value, int) else pos
+    return json.JSONDecodeError("Expecting value", buf, where)
 
 
 def _lines(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
@@ -185,7 +205,13 @@ def _element(value: object, name: str, index: int) -> RawEntry | Skip:
 
 
 def _invalid(reader: _Reader, err: json.JSONDecodeError, name: str, index: int) -> Skip:
-    if reader.eof and err.pos >= len(reader.buf.rstrip()):
+    if reader.eof and _cut_off(reader.buf, reader.pos):
         return Skip(f"{name}#{index}", "(json)", f"the export is truncated inside entry {index}; "
                     "export again (was the disk full or the command interrupted?)")
     return Skip(f"{name}#{index}", "(json)", f"invalid JSON in entry {index}: {err.msg}")
+
+
+def _cut_off(buf: str, start: int) -> bool:
+    """The bad element is the file's last and nothing closes it: the file was cut short."""
+    rest = buf[start:].rstrip()
+    return not rest.endswith(("}", "]")) and "\n{" not in rest and "},{" not in rest
