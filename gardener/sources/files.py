@@ -136,7 +136,7 @@ class _Reader:
 
 def _array(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
     index = 0
-    scan, separators = _DECODER.scan_once, _SEPARATORS.match
+    scan, separators = _DECODER.scan_once, _SEPARATORS.match  # type: ignore[attr-defined]
     while True:
         # The hot loop: one regex to skip `,` and whitespace, one C scan per element.
         buf = reader.buf
