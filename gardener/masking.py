@@ -38,7 +38,7 @@ _SHAPES = (
     _CLOCK,                                                                      # time of day
     "PATH",                                                                      # abs. path
     r"\d[xX][0-9a-fA-F]+",                                                       # 0x hex
-    rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{7,}}+",                # bare hex
+    rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{6,}}+",                # bare hex
     r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*",          # name_123_id
     rf"\d+(?:\.\d+)?{_SIZE_UNIT}",                                               # size
     r"\d+(?:\.\d+){2,}",                                                         # version
@@ -78,6 +78,8 @@ _RUN_WORDS = frozenset(w + p for w in _MONTHS | {"B", "b", "byte", "bytes", "Byt
                        for p in ("", ",", ";", ".", ")"))
 """Tokens that may end or carry a value spanning tokens: only then does `_join_runs` run."""
 _CACHE_LIMIT = 100_000
+_ID_DIGITS = 5
+"""A token that keeps this many digits outside any value is an id (`KB3121255~31bf38~amd64`)."""
 
 
 _SHAPE = bytes.maketrans(b"0123456789", b"1111111111")
@@ -135,17 +137,18 @@ class Masker:
 
     def _token(self, token: str) -> str:
         """Mask a token not seen before: by its shape, so `blk_123` and `blk_456` share work."""
-        if not token.isascii() or not _DIGIT.search(token):
-            masked = _apply(token, tuple(m.span() for m in _VALUE.finditer(token))) \
-                if _may_hold_word_value(token) else token
+        if not _DIGIT.search(token):
+            masked = _apply(token, _spans(token)) if _may_hold_word_value(token) else token
             if len(self._words) >= _CACHE_LIMIT:
                 self._words.clear()
             self._words[token] = masked  # digit-free tokens repeat: remember them whole
             return masked
+        if not token.isascii():
+            return _apply(token, _spans(token))
         shape = token.encode().translate(_SHAPE)
         spans = self._spans.get(shape)
         if spans is None:
-            spans = tuple(m.span() for m in _VALUE.finditer(shape.decode()))
+            spans = _spans(shape.decode())
             if len(self._spans) >= _CACHE_LIMIT:
                 self._spans.clear()
             self._spans[shape] = spans
@@ -169,6 +172,19 @@ class Masker:
         if not _RUN_WORDS.isdisjoint(out) or '="' in message:
             out = _join_runs(out)
         return out
+
+
+def _spans(token: str) -> tuple[tuple[int, int], ...]:
+    """Where the values are in a token; a token left with many digits is one value (an id)."""
+    spans = tuple(m.span() for m in _VALUE.finditer(token))
+    digits = sum(c.isdigit() for c in token) - sum(
+        c.isdigit() for start, end in spans for c in token[start:end])
+    if digits < _ID_DIGITS:
+        return spans
+    start = len(key_of(token))
+    core = token[start:].strip(_EDGE)
+    start = token.index(core, start)
+    return ((start, start + len(core)),)
 
 
 def _may_hold_word_value(token: str) -> bool:

@@ -37,6 +37,8 @@ _FEW = 2
 _FEW_NAMES = 8
 """...or up to this many when they are all capitalised words (`GET`, `Resumed`, `NEW`)."""
 _NAME = re.compile(r"\W*[A-Z][A-Za-z_]*\W*")
+_QUOTED = re.compile(r"""[\[({]*(?:'(?![A-Za-z_]+')[^']*'|"(?![A-Za-z_]+")[^"]*")[\])},;:.]*""")
+"""A quoted token that is not a plain word: `'a.b.C',`, `"x y"`, `''`."""
 Form = tuple[str, ...]
 """A masked message: its tokens."""
 
@@ -156,14 +158,18 @@ def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
         if distinct > _FEW and len({key_of(v) for v in values} - {""}) > 1 and \
                 all(key_of(v) for v in values):  # `num=3,flags=1` vs `topActivity=...`
             return _by(keys, lambda k, p=position: key_of(forms[k][p])), -1
-        if _splits_on(position, distinct, values) or (position == 1 and all(
-                forms[k][0] in HTTP_METHODS for k in keys)):  # a request's route is its name
+        if _splits_on(position, distinct, values) or (position and all(
+                forms[k][position - 1] in HTTP_METHODS for k in keys)):  # a route is a name
             return _by(keys, lambda k, p=position: forms[k][p]), position
     return None, 0
 
 
 def _splits_on(position: int, distinct: int, values: set[str]) -> bool:
     """Does a position hold constants? Few values, or named ones, or the first word."""
+    if all(_QUOTED.fullmatch(v) for v in values) or (WILDCARD in values and all(
+            any(c.isalnum() for c in v) for v in values if v != WILDCARD)):
+        return False  # quoted text is data; where some values were masked, the rest are values
+
     if distinct <= _FEW:
         return True
     wordy = all(WILDCARD not in v and not any(c.isdigit() for c in v) for v in values)
@@ -246,31 +252,40 @@ def _merge_covered(groups: list[Group], parent: list[int]) -> None:
 
 
 def _merge_runs(groups: list[Group], parent: list[int]) -> None:
-    """B joins A when B is A with one `<*>` spanning two tokens, one of them a value."""
-    slots: dict[tuple[Form, Form], int] = {}
+    """B joins a bigger A when one variable token of A spans two tokens of B.
+
+    `lifetime <*>` takes `lifetime <*> sec`; `classes: ['<*>', '<*>']` takes a list one item
+    longer (and, step by step, any longer one).
+    """
+    slots: dict[tuple[Form, Form], list[tuple[int, str]]] = defaultdict(list)
     for index, candidate in enumerate(groups):
         template = candidate.template
         if parent[index] != index or all(WILDCARD in t for t in template):
             continue
         for position, token in enumerate(template):
-            if token == WILDCARD:
-                slots.setdefault((template[:position], template[position + 1:]), index)
+            if WILDCARD in token:
+                slots[template[:position], template[position + 1:]].append((index, token))
     for index in reversed(range(len(groups))):
         if parent[index] != index:
             continue
         template = groups[index].template
-        for position, token in enumerate(template):
-            if WILDCARD not in token:
+        for start in range(len(template) - 1):
+            first, second = template[start], template[start + 1]
+            if WILDCARD not in first and WILDCARD not in second:
                 continue
-            for start in (position - 1, position):
-                if start < 0 or start + 2 > len(template):
-                    continue
-                host = slots.get((template[:start], template[start + 2:]), -1)
-                if host >= 0 and _find(parent, host) != index:
+            for host, token in slots.get((template[:start], template[start + 2:]), ()):
+                if host < index and _find(parent, host) != index and _spans(token, first, second):
                     parent[index] = _find(parent, host)
                     break
             if parent[index] != index:
                 break
+
+
+def _spans(token: str, first: str, second: str) -> bool:
+    """Can the variable `token` stand for the two tokens `first second`?"""
+    if token == WILDCARD:
+        return True
+    return (first == token and WILDCARD in second) or (second == token and WILDCARD in first)
 
 
 class Miner:
