@@ -32,6 +32,10 @@ from gardener.masking import HTTP_METHODS, WILDCARD, Masker, generalise, key_of,
 FORMAT_VERSION = 1
 _MESSAGE_CACHE_LIMIT = 200_000
 """Distinct raw messages remembered; beyond that the cache restarts (keys stay stable)."""
+_COMPACT_AFTER = 4096
+"""New distinct forms that trigger a compaction (then: as many as are live, so it stays cheap)."""
+_MANY = 16
+"""Values one position takes within a cluster for it to be a learned variable (see `_compact`)."""
 _FEW = 2
 """A position with at most this many values splits its group: few values are constants."""
 _FEW_NAMES = 8
@@ -299,8 +303,14 @@ class Miner:
         self._counts: list[int] = []
         self._key_cluster: list[int] = []
         """Cluster id per key as of the last grouping (0: not grouped yet)."""
+        self._alias: list[int] = []
+        """The key that holds a key's messages now (itself, or a form it was folded into)."""
+        self._learned: dict[int, list[frozenset[int]]] = defaultdict(list)
+        """Per form length, position sets learned to be variable (see `_compact`)."""
         self._clusters: dict[int, MinedCluster] = {}
+        self._groups: list[Group] = []
         self._next_id = 1
+        self._compact_at = _COMPACT_AFTER
         self._dirty = False
 
     def add(self, message: str) -> int:
@@ -311,28 +321,78 @@ class Miner:
             if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
                 self._cache.clear()
             self._cache[message] = key
-        self._counts[key] += 1
+        self._counts[self._alias[key]] += 1
         self._dirty = True
+        if len(self._forms) >= self._compact_at:
+            self._compact()
         return key
 
     def add_all(self, messages: Iterable[str]) -> list[int]:
         """Feed a batch; returns one key per message."""
         return [self.add(message) for message in messages]
 
-    def _key(self, form: tuple[str, ...]) -> int:
+    def _key(self, form: Form) -> int:
         key = self._key_of_form.get(form)
         if key is None:
-            key = self._key_of_form[form] = len(self._forms)
-            self._forms.append(form)
-            self._counts.append(0)
-            self._key_cluster.append(0)
+            key = self._learned_key(form)
+            if key is None:
+                key = len(self._forms)
+                self._forms.append(form)
+                self._counts.append(0)
+                self._key_cluster.append(0)
+                self._alias.append(key)
+            self._key_of_form[form] = key
         return key
+
+    def _learned_key(self, form: Form) -> int | None:
+        """The folded form that `form` falls into, by the variables learned so far."""
+        for variable in self._learned.get(len(form), ()):
+            key = self._key_of_form.get(tuple(WILDCARD if p in variable else t
+                                              for p, t in enumerate(form)))
+            if key is not None:
+                return self._alias[key]
+        return None
+
+    def _compact(self) -> None:
+        """Fold forms that differ only where a cluster has many values, so work stays bounded.
+
+        A position that takes `_MANY` values inside one cluster is a variable for good: its
+        forms fold into one with `<*>` there, and later forms that match are counted on it
+        directly. Without this, a value no mask recognises (a user name, a package id) makes
+        every message a new form, and each regrouping costs more than the last.
+        """
+        self._regroup()
+        for found in self._groups:
+            length = len(found.template)
+            members = [k for k in found.keys if len(self._forms[k]) == length]
+            table = list(zip(*(self._forms[k] for k in members), strict=True))
+            variable = frozenset(p for p, column in enumerate(table)
+                                 if len(set(column)) >= _MANY)
+            if not variable:
+                continue
+            if variable not in self._learned[length]:
+                self._learned[length].append(variable)
+            for key in members:
+                folded = self._key(tuple(WILDCARD if p in variable else t
+                                         for p, t in enumerate(self._forms[key])))
+                if folded != key:
+                    self._key_cluster[folded] = self._key_cluster[key]
+                    self._counts[folded] += self._counts[key]
+                    self._counts[key] = 0
+                    self._alias[key] = folded
+        for key, target in enumerate(self._alias):
+            while self._alias[target] != target:
+                target = self._alias[target]
+            self._alias[key] = target
+        live = sum(1 for count in self._counts if count)
+        self._compact_at = len(self._forms) + max(_COMPACT_AFTER, live)
+        self._dirty = True
 
     def resolve(self, key: int) -> MinedCluster:
         """The current cluster of `key` (regroups first if messages arrived since)."""
         if self._dirty:
             self._regroup()
-        return self._clusters[self._key_cluster[key]]
+        return self._clusters[self._key_cluster[self._alias[key]]]
 
     def clusters(self) -> list[MinedCluster]:
         """All clusters, largest first (then by id)."""
@@ -351,6 +411,7 @@ class Miner:
             for key in found.keys:
                 self._key_cluster[key] = cluster_id
         self._clusters = clusters
+        self._groups = groups
         self._dirty = False
 
     def _stable_ids(self, groups: list[Group]) -> list[int]:
@@ -374,14 +435,22 @@ class Miner:
         return ids
 
     def to_json(self) -> dict[str, Any]:
-        """The state as JSON-ready data: `{"version": 1, ...}`."""
+        """The state as JSON-ready data: `{"version": 1, ...}`.
+
+        `keys` lists every form seen, as `[tokens joined by spaces, messages, cluster id, the
+        key now holding its messages]`; `learned` the variable positions per form length;
+        `clusters` is for people reading the file (it is recomputed on load).
+        """
         if self._dirty:
             self._regroup()
         return {
             "version": FORMAT_VERSION,
             "next_id": self._next_id,
-            "keys": [[" ".join(form), count, cluster_id] for form, count, cluster_id
-                     in zip(self._forms, self._counts, self._key_cluster, strict=True)],
+            "keys": [[" ".join(form), count, cluster_id, alias] for form, count, cluster_id, alias
+                     in zip(self._forms, self._counts, self._key_cluster, self._alias,
+                            strict=True)],
+            "learned": [[length, sorted(variable)] for length, sets in sorted(self._learned.items())
+                        for variable in sets],
             "clusters": [{"id": c.id, "template": c.template, "fingerprint": c.fingerprint,
                           "size": c.size} for c in self.clusters()],
         }
@@ -395,20 +464,36 @@ class Miner:
                              f"{FORMAT_VERSION}; delete the state file to start afresh")
         miner = cls()
         try:
-            miner._next_id = int(data["next_id"])
-            for form, count, cluster_id in data["keys"]:
-                if not isinstance(form, str) or int(count) < 0 or int(cluster_id) < 0:
-                    raise ValueError(f"bad key entry {[form, count, cluster_id]!r}")
-                if int(cluster_id) >= miner._next_id:
-                    raise ValueError(f"cluster id {cluster_id} is not below next_id")
-                key = miner._key(tuple(form.split(" ")) if form else ())
-                miner._counts[key] += int(count)
-                miner._key_cluster[key] = int(cluster_id)
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"miner state is malformed: {err!r}; delete the state file to start "
+            miner._load(data)
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"miner state is malformed ({err}); delete the state file to start "
                              "afresh") from err
         miner._dirty = True
         return miner
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        self._next_id = int(data["next_id"])
+        aliases: list[int] = []
+        for form, count, cluster_id, alias in data["keys"]:
+            if not isinstance(form, str) or int(count) < 0 or not 0 <= int(cluster_id) < \
+                    self._next_id:
+                raise ValueError(f"bad key entry {[form, count, cluster_id, alias]!r}")
+            key = self._key(tuple(form.split(" ")) if form else ())
+            if key != len(aliases):
+                raise ValueError(f"form {form!r} appears twice")
+            self._counts[key] = int(count)
+            self._key_cluster[key] = int(cluster_id)
+            aliases.append(int(alias))
+        if any(not 0 <= a < len(aliases) or aliases[a] != a for a in aliases):
+            raise ValueError("a key is folded into a missing or folded key")
+        self._alias = aliases
+        for length, positions in data["learned"]:
+            variable = frozenset(int(p) for p in positions)
+            if any(not 0 <= p < int(length) for p in variable):
+                raise ValueError(f"learned positions {positions!r} outside length {length}")
+            self._learned[int(length)].append(variable)
+        live = sum(1 for count in self._counts if count)
+        self._compact_at = len(self._forms) + max(_COMPACT_AFTER, live)
 
 
 def mine(messages: Iterable[str]) -> list[tuple[int, str]]:
