@@ -36,7 +36,7 @@ _SHAPES = (
     rf"(?={_HEX}{{0,4}}:{_HEX}{{0,4}}:)(?=[0-9a-fA-F:]*?\d)[0-9a-fA-F:]{{3,39}}+(?:%\w+)?",
     r"(?:[A-Za-z0-9-]++\.){2,}[A-Za-z][A-Za-z0-9-]*+:\d{1,5}",                   # host:port
     _CLOCK,                                                                      # time of day
-    "PATH",                                                                      # abs. path
+    "PATH",                                               # absolute path (not a route: `_route`)
     r"\d[xX][0-9a-fA-F]+",                                                       # 0x hex
     rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{6,}}+",                # bare hex
     r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*",          # name_123_id
@@ -50,9 +50,8 @@ _END = r"(?![\w@-]|[.:]\w)"
 _UNIT = r"(?:[mun\u00b5]?s|[mhdw]|%)"
 
 
-def _compile(paths: bool) -> re.Pattern[str]:
-    shapes = "|".join(s for s in _SHAPES if s != "PATH") if not paths else \
-        "|".join(_PATH if s == "PATH" else s for s in _SHAPES)
+def _compile() -> re.Pattern[str]:
+    shapes = "|".join(_PATH if s == "PATH" else s for s in _SHAPES)
     return re.compile(
         rf"(?<!\w)(?<!\d\.)"                     # never start inside a word or a dotted number
         rf"(?:(?:{shapes}){_END}"
@@ -60,9 +59,10 @@ def _compile(paths: bool) -> re.Pattern[str]:
     )
 
 
-_VALUE = _compile(paths=True)
-_VALUE_IN_ROUTE = _compile(paths=False)
-"""After an HTTP method the path is the route: it names the endpoint, so only values in it go."""
+_VALUE = _compile()
+_ROUTE_ID = re.compile(r"[^/]*\d[^/]*|[\w.~-]{20,}|[^/]*[@%][^/]*")
+"""A path segment that is an id: any digit, a long token, an e-mail or percent-encoding."""
+_API_VERSION = re.compile(r"v\d+(?:beta\d*|alpha\d*)?")
 HTTP_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
 _METHODS = frozenset(q + m for q in ("", '"', "'") for m in HTTP_METHODS)
 _LIST = re.compile(r"<\*>(?:[,;|]<\*>)+")
@@ -165,13 +165,27 @@ class Masker:
         if not _METHODS.isdisjoint(raw):
             for i in range(1, len(raw)):
                 if raw[i - 1] in _METHODS:
-                    shape = raw[i].encode().translate(_SHAPE).decode() if raw[i].isascii() \
-                        else raw[i]
-                    out[i] = _apply(raw[i], tuple(m.span() for m in
-                                                  _VALUE_IN_ROUTE.finditer(shape)))
+                    out[i] = _route(raw[i])
         if not _RUN_WORDS.isdisjoint(out) or '="' in message:
             out = _join_runs(out)
         return out
+
+
+def _route(token: str) -> str:
+    """A request path after its method: ids in it are masked segment by segment, the rest kept.
+
+    `/api/threads/thread_0978b36a/messages?page=2` -> `/api/threads/<*>/messages?<*>`, the same
+    shape `gardener.entries` gives request logs: a route names an endpoint.
+    """
+    start = len(token) - len(token.lstrip("\"'([{"))
+    end = len(token.rstrip("\"')]},;"))
+    path, query, _ = token[start:end].partition("?")
+    if not path.startswith("/"):
+        return _apply(token, _spans(token))
+    segments = [WILDCARD if _ROUTE_ID.fullmatch(s) and not _API_VERSION.fullmatch(s) else s
+                for s in path.split("/")]
+    shaped = "/".join(segments) + ("?" + WILDCARD if query else "")
+    return f"{token[:start]}{shaped}{token[end:]}"
 
 
 def _spans(token: str) -> tuple[tuple[int, int], ...]:

@@ -3,18 +3,20 @@
 How it works (pure, deterministic, no tuning knobs):
 1. Typed masking (`gardener.masking`) turns a message into tokens with `<*>` for values that
    have a recognisable shape. Each distinct masked token sequence (a *form*) is a key; repeated
-   messages are cached, so the per-message cost is one dictionary lookup.
+   messages and messages of one shape are cached, so most messages cost a lookup or two.
 2. Grouping, on demand (`resolve`, `clusters`), over all forms seen so far, weighted by counts:
    - forms of one length are rooted Brain-style: the positions whose (position, token)
      frequency is the form's most common frequency, or higher, are its root constants;
-   - forms with one root are split on a position only when it looks like a constant that
-     takes a few values (two, or up to eight capitalised words such as `GET`/`POST`, or any
-     word in the first position); a position with many values, or `key=value` pairs with one
-     key, is a variable;
-   - groups are then merged when one template covers the other at its variable positions, and
-     when a variable of one template spans two tokens in the other (`<*>` vs `<*> sec`).
+   - a root group is split on a position only when it looks like a constant that takes a few
+     values: two, or up to eight capitalised words (`GET`/`POST`, `Resumed`), any word in the
+     first position, or a route after an HTTP method. Many values, `key=value` pairs with one
+     key, quoted data, or values beside masked ones make a position variable;
+   - groups are then merged when one template covers another at its variable positions, and
+     when a variable of one spans two tokens of the other (`<*>` vs `<*> sec`, lists one item
+     longer).
 3. Cluster ids are stable within a miner: after each regrouping a group keeps the id most of
-   its messages had before. State saves to and loads from versioned JSON, so scheduled runs
+   its messages had before. Long streams are compacted (`Miner._compact`) so cost stays
+   proportional to volume. State saves to and loads from versioned JSON, so scheduled runs
    keep matching clusters.
 """
 
@@ -40,9 +42,12 @@ _FEW = 2
 """A position with at most this many values splits its group: few values are constants."""
 _FEW_NAMES = 8
 """...or up to this many when they are all capitalised words (`GET`, `Resumed`, `NEW`)."""
+_ROUTES = 64
+"""Routes after an HTTP method are names, not values, up to this many in one place."""
 _NAME = re.compile(r"\W*[A-Z][A-Za-z_]*\W*")
 _QUOTED = re.compile(r"""[\[({]*(?:'(?![A-Za-z_]+')[^']*'|"(?![A-Za-z_]+")[^"]*")[\])},;:.]*""")
 """A quoted token that is not a plain word: `'a.b.C',`, `"x y"`, `''`."""
+_QUOTED_ITEM = re.compile(r"""([\[({]*)(['"])(?![A-Za-z_]+\2)[^'"]*\2([\])},;:.]*)""")
 Form = tuple[str, ...]
 """A masked message: its tokens."""
 
@@ -162,7 +167,7 @@ def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
         if distinct > _FEW and len({key_of(v) for v in values} - {""}) > 1 and \
                 all(key_of(v) for v in values):  # `num=3,flags=1` vs `topActivity=...`
             return _by(keys, lambda k, p=position: key_of(forms[k][p])), -1
-        if _splits_on(position, distinct, values) or (position and all(
+        if _splits_on(position, distinct, values) or (position and distinct <= _ROUTES and all(
                 forms[k][position - 1] in HTTP_METHODS for k in keys)):  # a route is a name
             return _by(keys, lambda k, p=position: forms[k][p]), position
     return None, 0
@@ -212,8 +217,8 @@ def _merge(groups: list[Group]) -> list[Group]:
     for index in range(len(groups)):
         members[_find(parent, index)].append(index)
     merged = []
-    for root, indexes in members.items():
-        head = groups[root]
+    for indexes in members.values():
+        head = groups[min(indexes)]  # the template most of the messages have
         keys = tuple(k for i in indexes for k in groups[i].keys)
         merged.append(Group(keys, head.template, head.variable,
                             sum(groups[i].size for i in indexes)))
@@ -256,14 +261,14 @@ def _merge_covered(groups: list[Group], parent: list[int]) -> None:
 
 
 def _merge_runs(groups: list[Group], parent: list[int]) -> None:
-    """B joins a bigger A when one variable token of A spans two tokens of B.
+    """B joins A when one variable token of A spans two tokens of B.
 
     `lifetime <*>` takes `lifetime <*> sec`; `classes: ['<*>', '<*>']` takes a list one item
-    longer (and, step by step, any longer one).
+    longer (and, step by step, any longer one). Quoted data counts as a value here.
     """
+    shapes = [tuple(_unquote(t) for t in g.template) for g in groups]
     slots: dict[tuple[Form, Form], list[tuple[int, str]]] = defaultdict(list)
-    for index, candidate in enumerate(groups):
-        template = candidate.template
+    for index, template in enumerate(shapes):
         if parent[index] != index or all(WILDCARD in t for t in template):
             continue
         for position, token in enumerate(template):
@@ -272,24 +277,42 @@ def _merge_runs(groups: list[Group], parent: list[int]) -> None:
     for index in reversed(range(len(groups))):
         if parent[index] != index:
             continue
-        template = groups[index].template
+        template = shapes[index]
         for start in range(len(template) - 1):
             first, second = template[start], template[start + 1]
             if WILDCARD not in first and WILDCARD not in second:
                 continue
             for host, token in slots.get((template[:start], template[start + 2:]), ()):
-                if host < index and _find(parent, host) != index and _spans(token, first, second):
+                if _find(parent, host) != index and _spans(token, first, second):
                     parent[index] = _find(parent, host)
                     break
             if parent[index] != index:
                 break
 
 
+def _unquote(token: str) -> str:
+    """Quoted data as a value: `['a.b.C',` -> `['<*>',`; other tokens as they are."""
+    if "'" not in token and '"' not in token:
+        return token
+    match = _QUOTED_ITEM.fullmatch(token)
+    return f"{match[1]}{match[2]}{WILDCARD}{match[2]}{match[3]}" if match else token
+
+
 def _spans(token: str, first: str, second: str) -> bool:
-    """Can the variable `token` stand for the two tokens `first second`?"""
+    """Can the variable `token` stand for the two tokens `first second`?
+
+    A bare `<*>` can (`<*>` vs `<*> sec`); a list item can stand for two items of the same
+    shape (`['<*>',` vs `['<*>', '<*>',`); `rhost=<*>` cannot stand for `rhost=<*> user=<*>`.
+    """
     if token == WILDCARD:
-        return True
-    return (first == token and WILDCARD in second) or (second == token and WILDCARD in first)
+        return WILDCARD in first or WILDCARD in second
+    item = _item(token)
+    return WILDCARD in item and _item(first) == item == _item(second)
+
+
+def _item(token: str) -> str:
+    """A list item's shape: `['<*>',` -> `'<*>'`."""
+    return token.strip("[](){},;")
 
 
 class Miner:
