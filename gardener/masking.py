@@ -32,9 +32,10 @@ _SHAPES = (
     r"[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s'\"<>()\[\]{},]+",                          # URL
     r"[\w.+-]++@[\w-]++(?:\.[\w-]++)+",                                          # e-mail
     rf"\d{{4}}-\d{{2}}-\d{{2}}(?:T{_CLOCK}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?",        # ISO date
-    r"/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?",                                  # IPv4[:port]
+    r"(?:[A-Za-z][\w.-]*)?/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?",            # [host/]IPv4[:port]
     rf"(?={_HEX}{{0,4}}:{_HEX}{{0,4}}:)(?=[0-9a-fA-F:]*?\d)[0-9a-fA-F:]{{3,39}}+(?:%\w+)?",
     r"(?:[A-Za-z0-9-]++\.){2,}[A-Za-z][A-Za-z0-9-]*+:\d{1,5}",                   # host:port
+    r"[A-Za-z][A-Za-z0-9]*+(?:-[A-Za-z0-9]++)+:\d{2,5}",                          # host-1:port
     _CLOCK,                                                                      # time of day
     "PATH",                                               # absolute path (not a route: `_route`)
     r"\d[xX][0-9a-fA-F]+",                                                       # 0x hex
@@ -189,13 +190,15 @@ def _route(token: str) -> str:
 
 
 def _spans(token: str) -> tuple[tuple[int, int], ...]:
-    """Where the values are in a token; a token left with many digits is one value (an id)."""
+    """Where the values are in a token; a token left with many digits is one value (an id such
+    as `KB3121255~31bf38~amd64`), after any `key=` or `key:`."""
     spans = tuple(m.span() for m in _VALUE.finditer(token))
-    digits = sum(c.isdigit() for c in token) - sum(
-        c.isdigit() for start, end in spans for c in token[start:end])
-    if digits < _ID_DIGITS:
+    digits = sum(c.isdigit() for c in token)
+    if digits < _ID_DIGITS or digits - sum(
+            c.isdigit() for start, end in spans for c in token[start:end]) < _ID_DIGITS:
         return spans
-    start = len(key_of(token))
+    label = _LABEL.match(token)
+    start = label.end() if label else 0
     core = token[start:].strip(_EDGE)
     start = token.index(core, start)
     return ((start, start + len(core)),)
@@ -294,7 +297,10 @@ def mask(message: str) -> list[str]:
     return _DEFAULT.mask(message)
 
 
-_KEY = re.compile(r"[^=\s]*=")
+_KEY = re.compile(r"[(\[{]*[\w.-]*=")
+_STRUCTURE = re.compile(r"(<\*>|[()\[\]{}<>=:,;|\"'])")
+_RUNS = re.compile(r"(?:<\*>){2,}")
+_LABEL = re.compile(r"[(\[{]*[\w.-]+[=:](?=\S)")
 _KEEP_EDGE = frozenset("/_.-\\*<>")
 """Characters a generalised token never keeps as its edge: they belong to values."""
 
@@ -317,16 +323,31 @@ def key_of(value: str) -> str:
 
 
 def generalise(values: Collection[str]) -> str:
-    """One token for several values at a variable position: `user=<*>`, `[<*>]`, `(<*>),`, `<*>`.
+    """One token for several values at a variable position: `user=<*>`, `[<*>]`, `<*>(<*>)`.
 
-    Shared punctuation around the values stays, so templates keep the message's structure.
+    Values with the same punctuation skeleton keep it, and the parts they agree on
+    (`a::run`, `b::run` -> `<*>::run`); otherwise shared punctuation at the edges stays.
     """
     key = shared_key(values)
     if key:
         return key + WILDCARD
+    skeleton = _skeleton(values)
+    if skeleton is not None:
+        return skeleton
     head = _edge(values, reverse=False)
     tail = _edge([v[len(head):] for v in values], reverse=True)
     return f"{head}{WILDCARD}{tail[::-1]}"
+
+
+def _skeleton(values: Collection[str]) -> str | None:
+    """Values split at punctuation; where all split alike, the parts that differ become `<*>`."""
+    pieces = [_STRUCTURE.split(v) for v in values]
+    first = pieces[0]
+    if len(first) < 3 or any(len(p) != len(first) or p[1::2] != first[1::2] for p in pieces):
+        return None
+    parts = [part if all(p[i] == part for p in pieces) else WILDCARD
+             for i, part in enumerate(first)]
+    return _RUNS.sub(WILDCARD, "".join(parts))
 
 
 def _edge(values: Collection[str], reverse: bool) -> str:
