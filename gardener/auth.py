@@ -28,6 +28,7 @@ from google.auth.transport.requests import Request as _LibraryRequest
 
 from gardener.errors import ConfigError, GardenerError
 from gardener.sources.google_errors import explain_auth_error
+from gardener.sources.live_args import DEFAULT_IAM_ENDPOINT, DEFAULT_STS_ENDPOINT
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "DEFAULT_IAM_ENDPOINT", "DEFAULT_STS_ENDPOINT", "AuthSettings",
            "Identity", "LocalOnlyRequest", "authorized_session", "check_endpoint",
@@ -35,8 +36,6 @@ __all__ = ["CLOUD_PLATFORM_SCOPE", "DEFAULT_IAM_ENDPOINT", "DEFAULT_STS_ENDPOINT
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 """The scope STS issues federated tokens for; IAM roles, not scopes, limit what is read."""
-DEFAULT_STS_ENDPOINT = "https://sts.googleapis.com"
-DEFAULT_IAM_ENDPOINT = "https://iamcredentials.googleapis.com"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 ID_TOKEN_PERMISSION = "permission `id-token` set to `write` (under `permissions:`)"
 """Spelled out, not as YAML: a `token: value` pair reads as a secret to the redactor."""

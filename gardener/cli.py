@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_live(analyze: argparse.ArgumentParser) -> None:
     """Cloud Logging flags, when the live source is installed alongside."""
     try:
-        from gardener.sources.cloud_logging import add_live_arguments
+        from gardener.sources.live_args import add_live_arguments
     except ImportError:  # pragma: no cover - the live source ships with the package
         return
     group = analyze.add_argument_group("Cloud Logging (instead of --input)")

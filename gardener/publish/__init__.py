@@ -8,7 +8,8 @@ prints what would be posted. `publish` drives either one from a JSON worklog doc
 
 from __future__ import annotations
 
-from gardener.publish.core import publish, publish_worklog
+from typing import TYPE_CHECKING, Any
+
 from gardener.publish.model import (
     CommitTarget,
     GitHubSettings,
@@ -21,6 +22,18 @@ from gardener.publish.model import (
 )
 from gardener.publish.publisher import Publisher
 
+if TYPE_CHECKING:
+    from gardener.publish.core import publish, publish_worklog
+
 __all__ = ["CommitTarget", "GitHubSettings", "IssueRef", "IssuesTarget", "PublishOptions",
            "PublishResult", "PublishTarget", "Publisher", "PullRequestTarget", "publish",
            "publish_worklog"]
+
+
+def __getattr__(name: str) -> Any:
+    """`publish` and `publish_worklog` load PyGithub: import them on first use, so that
+    `gardener analyze` (which builds the `publish` subcommand's flags) never pays for it."""
+    if name in ("publish", "publish_worklog"):
+        from gardener.publish import core
+        return getattr(core, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

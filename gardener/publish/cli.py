@@ -15,8 +15,6 @@ from typing import Any, TextIO
 
 from gardener.errors import ConfigError, ExitCode, GardenerError, InputError
 from gardener.model import Priority
-from gardener.publish.core import publish_worklog
-from gardener.publish.faults import ReadOnlyForkError
 from gardener.publish.model import (
     DEFAULT_API_URL,
     DEFAULT_MUTE_LABEL,
@@ -27,6 +25,7 @@ from gardener.publish.model import (
     PublishResult,
     PublishTarget,
     PullRequestTarget,
+    ReadOnlyForkError,
 )
 
 
@@ -66,6 +65,9 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_publish(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     """Run `gardener publish`; returns 0 published, 2 bad usage/input, 3 publish failed."""
+    # Imported here: PyGithub costs a tenth of a second that `gardener analyze` need not pay.
+    from gardener.publish.core import publish_worklog
+
     try:
         doc = load_worklog(Path(args.worklog))
         target = _target(args)

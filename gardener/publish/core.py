@@ -16,7 +16,7 @@ from github.GithubException import GithubException
 from gardener.errors import ConfigError, InputError, PublishError
 from gardener.publish.comment import render_comment
 from gardener.publish.dryrun import DryRunPublisher
-from gardener.publish.faults import ReadOnlyForkError, is_rate_limit
+from gardener.publish.faults import is_rate_limit
 from gardener.publish.github import GitHubPublisher
 from gardener.publish.issues import Action, IssuePlan, LabelSpec, labels_for, plan_issues
 from gardener.publish.markers import CommentKey
@@ -30,6 +30,7 @@ from gardener.publish.model import (
     PublishTarget,
     PullInfo,
     PullRequestTarget,
+    ReadOnlyForkError,
     check_sha,
 )
 from gardener.publish.publisher import Publisher

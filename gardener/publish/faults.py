@@ -18,12 +18,9 @@ from github.GithubException import (
 )
 
 from gardener.errors import PublishError
+from gardener.publish.model import ReadOnlyForkError
 
 SECONDARY_WAIT = 60.0  # GitHub: "wait at least one minute" when a secondary limit has no header
-
-
-class ReadOnlyForkError(PublishError):
-    """The token cannot write because the run belongs to a pull request from a fork."""
 
 
 @dataclass(frozen=True, slots=True)

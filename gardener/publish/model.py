@@ -159,3 +159,7 @@ class PublishResult:
     def ok(self) -> bool:
         """True when nothing failed."""
         return not self.errors
+
+
+class ReadOnlyForkError(PublishError):
+    """The token cannot write because the run belongs to a pull request from a fork."""

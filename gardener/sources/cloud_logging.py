@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 import google.auth.credentials
 
@@ -33,6 +33,12 @@ from gardener.errors import ConfigError
 from gardener.model import Severity
 from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
 from gardener.sources.google_errors import explain_logging_error
+from gardener.sources.live_args import (
+    DEFAULT_LOGGING_ENDPOINT,
+    DEFAULT_SINCE,
+    ENDPOINT_ENV,
+    add_live_arguments,
+)
 from gardener.sources.live_fetch import FetchStats, PageReader, PassResult, RetryPolicy
 from gardener.sources.live_query import (
     DEFAULT_MAX_ENTRIES,
@@ -46,12 +52,8 @@ from gardener.sources.live_query import (
 __all__ = ["DEFAULT_LOGGING_ENDPOINT", "CloudLoggingSource", "LiveQuery", "RetryPolicy",
            "add_live_arguments", "build_filter", "live_source_from_args", "logs_explorer_url"]
 
-DEFAULT_LOGGING_ENDPOINT = "https://logging.googleapis.com"
-DEFAULT_SINCE = "1h"
 SPLIT_AT = Severity.WARNING
 """Entries at this severity and above are read before the rest."""
-ENDPOINT_ENV = {"logging": "GARDENER_LOGGING_ENDPOINT", "sts": "GARDENER_STS_ENDPOINT",
-                "iam": "GARDENER_IAM_ENDPOINT"}
 _PROJECT = re.compile(r"(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
 
 
@@ -201,48 +203,6 @@ def _timestamp_key(entry: RawEntry) -> str:
     except ValueError:
         return ""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000"
-
-
-class _ArgumentContainer(Protocol):
-    """An `argparse` parser or argument group."""
-
-    def add_argument(self, *args: Any, **kwargs: Any) -> Any: ...
-
-
-def add_live_arguments(parser: _ArgumentContainer) -> None:
-    """Add the Cloud Logging flags (`--project` switches the source on)."""
-    add = parser.add_argument
-    add("--project", metavar="PROJECT_ID", help="read Cloud Logging in this project "
-        "(instead of --input)")
-    add("--service", metavar="NAME", help="Cloud Run service (resource.type=cloud_run_revision)")
-    add("--revision", metavar="NAME", help="only this Cloud Run revision")
-    add("--gke-cluster", metavar="NAME", help="GKE cluster (resource.type=k8s_container)")
-    add("--namespace", metavar="NAME", help="GKE namespace")
-    add("--container", metavar="NAME", help="GKE container name")
-    add("--selector", metavar="SELECTOR", help="Kubernetes label selector on pod labels, e.g. "
-        "'app=web,tier!=db'")
-    add("--since", metavar="DURATION", help=f"window back from now: 30m, 1h, 2h30m, 1d "
-        f"(default {DEFAULT_SINCE})")
-    add("--start", metavar="TIME", help="window start, RFC 3339 (2025-09-15T23:46:21Z)")
-    add("--end", metavar="TIME", help="window end, RFC 3339 (default: now)")
-    add("--filter", dest="extra_filter", metavar="QUERY",
-        help="a Cloud Logging query ANDed with the rest")
-    add("--min-severity", metavar="LEVEL", help="lowest severity read (DEBUG ... EMERGENCY; "
-        "default: all)")
-    add("--max-entries", metavar="N", help=f"most entries read, WARNING and above first "
-        f"(default {DEFAULT_MAX_ENTRIES:,})")
-    add("--retry-deadline", metavar="DURATION", help="how long to keep retrying a page that "
-        f"fails with 429/5xx (default {RetryPolicy().deadline_s:.0f}s)")
-    add("--workload-identity-provider", metavar="NAME", help="authenticate with Workload "
-        "Identity Federation from the job's GitHub OIDC token; NAME is the provider's full name "
-        "(projects/NUMBER/.../providers/ID)")
-    add("--service-account", metavar="EMAIL", help="service account to impersonate")
-    add("--logging-endpoint", metavar="URL", help=f"Cloud Logging base URL (env "
-        f"{ENDPOINT_ENV['logging']}; default {DEFAULT_LOGGING_ENDPOINT})")
-    add("--sts-endpoint", metavar="URL", help=f"Security Token Service base URL (env "
-        f"{ENDPOINT_ENV['sts']}; default {DEFAULT_STS_ENDPOINT})")
-    add("--iam-endpoint", metavar="URL", help=f"IAM Service Account Credentials base URL (env "
-        f"{ENDPOINT_ENV['iam']}; default {DEFAULT_IAM_ENDPOINT})")
 
 
 def live_source_from_args(args: argparse.Namespace, env: Mapping[str, str], *,

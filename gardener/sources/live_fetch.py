@@ -19,6 +19,7 @@ from google.auth import exceptions as auth_exceptions
 
 from gardener.errors import GardenerError, UpstreamError
 from gardener.sources import RawEntry
+from gardener.sources.live_args import DEFAULT_RETRY_DEADLINE_S
 
 PAGE_SIZE = 1000
 """The API's maximum `pageSize`: fewer calls against a quota of about 60 a minute."""
@@ -40,7 +41,7 @@ class RetryPolicy:
     """Longest delay between two attempts."""
     multiplier: float = 2.0
     """Growth of the delay per attempt."""
-    deadline_s: float = 120.0
+    deadline_s: float = DEFAULT_RETRY_DEADLINE_S
     """Give a page up this long after its first failure (a 429 quota lasts a minute)."""
     request_timeout_s: float = 60.0
     """Timeout of one HTTP request."""
