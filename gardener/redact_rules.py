@@ -43,7 +43,9 @@ _PLACEHOLDER: Final = re.compile(r"<[^<>\s]{0,20}>|\[[A-Z][A-Z0-9_:. -]*\]|\$\{[
 _NOT_SECRETS: Final = frozenset(
     "null none nil true false undefined empty missing invalid expired required set unset not no "
     "yes ok n/a na redacted masked hidden present provided found configured absent revoked "
-    "rejected denied failed".split()
+    "rejected denied failed read write admin maintain triage valid verified refreshed rotated "
+    "created updated deleted".split()  # the second line: GitHub permission levels, e.g.
+    # `id-token: write` in an error about workflow permissions, and words about a token's state
 )
 _SECRET_MANAGER_NAME: Final = re.compile(r"projects/[^/\s]+/secrets/")
 _ALNUM: Final = string.ascii_letters + string.digits
