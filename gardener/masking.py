@@ -73,6 +73,8 @@ _MONTHS = frozenset("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January Feb
                     "April June July August September October November December".split())
 _DAYS = frozenset("Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday "
                   "Saturday Sunday".split())
+_ZONES = frozenset(("GMT", "UTC", "Z", "AM", "PM", "am", "pm"))
+_OFFSET = re.compile(r"(?:GMT|UTC)[+-]<\*>[,.]?")
 _SIZE_WORD = re.compile(rf"{_SIZE_UNIT}[,;.)]?")
 _RUN_WORDS = frozenset(w + p for w in _MONTHS | {"B", "b", "byte", "bytes", "Byte", "Bytes"} |
                        {f"{k}{i}{b}" for k in "KMGTP" for i in ("", "i") for b in "Bb"}
@@ -80,7 +82,7 @@ _RUN_WORDS = frozenset(w + p for w in _MONTHS | {"B", "b", "byte", "bytes", "Byt
 """Tokens that may end or carry a value spanning tokens: only then does `_join_runs` run."""
 _CACHE_LIMIT = 100_000
 _ID_DIGITS = 5
-"""A token that keeps this many digits outside any value is an id (`KB3121255~31bf38~amd64`)."""
+"""A token that keeps this many digits outside any value is an id (`build~pk9x8y7z6w5~x64`)."""
 
 
 _SHAPE = bytes.maketrans(b"0123456789", b"1111111111")
@@ -137,7 +139,7 @@ class Masker:
         self._forms[shape] = form
 
     def _token(self, token: str) -> str:
-        """Mask a token not seen before: by its shape, so `blk_123` and `blk_456` share work."""
+        """Mask a token not seen before: by its shape, so `job_123` and `job_456` share work."""
         if not _DIGIT.search(token):
             masked = _apply(token, _spans(token)) if _may_hold_word_value(token) else token
             if len(self._words) >= _CACHE_LIMIT:
@@ -191,7 +193,7 @@ def _route(token: str) -> str:
 
 def _spans(token: str) -> tuple[tuple[int, int], ...]:
     """Where the values are in a token; a token left with many digits is one value (an id such
-    as `KB3121255~31bf38~amd64`), after any `key=` or `key:`."""
+    as `build~pk9x8y7z6w5~x64`), after any `key=` or `key:`."""
     spans = tuple(m.span() for m in _VALUE.finditer(token))
     digits = sum(c.isdigit() for c in token)
     if digits < _ID_DIGITS or digits - sum(
@@ -251,16 +253,30 @@ def _tail(token: str) -> str:
 
 
 def _date(tokens: list[str], i: int) -> tuple[int, str] | None:
-    """`[Fri] Jul 1 07:57:30 [2005]` at i: (index after it, replacement)."""
+    """A date with a month name at i: `[Fri] Jul 1 07:57:30 [2005]`, `Mon, 15 Sep 2025
+    23:46:21 GMT`, `Sep 15, 2025 11:46 PM`. Returns (index after it, replacement)."""
+    n = len(tokens)
     j = i + 1 if tokens[i].rstrip(",") in _DAYS else i
-    if j + 2 >= len(tokens) or tokens[j].rstrip(",") not in _MONTHS:
+    if j + 1 >= n:
         return None
-    if tokens[j + 1].rstrip(",") != WILDCARD or not tokens[j + 2].startswith(WILDCARD):
+    if tokens[j].rstrip(",") in _MONTHS and _is_value(tokens[j + 1]):
+        j += 2  # Jul 1
+    elif _is_value(tokens[j]) and tokens[j + 1].rstrip(",") in _MONTHS:
+        j += 2  # 15 Sep
+    else:
         return None
-    end = j + 3
-    if end < len(tokens) and tokens[end].rstrip(",.") == WILDCARD and tokens[j + 2] == WILDCARD:
-        end += 1  # the year
-    return end, WILDCARD + _tail(tokens[end - 1])
+    start = j
+    while j < n and j - start < 3 and _is_value(tokens[j]):
+        j += 1  # year, time, offset, in any order
+    if j == start:
+        return None  # `Jun 5` alone may be anything
+    if j < n and (tokens[j].rstrip(",.") in _ZONES or _OFFSET.fullmatch(tokens[j])):
+        j += 1
+    return j, WILDCARD + _tail(tokens[j - 1])
+
+
+def _is_value(token: str) -> bool:
+    return token.rstrip(",.") == WILDCARD
 
 
 def _size(tokens: list[str], i: int) -> tuple[int, str] | None:

@@ -178,7 +178,6 @@ def _splits_on(position: int, distinct: int, values: set[str]) -> bool:
     if all(_QUOTED.fullmatch(v) for v in values) or (WILDCARD in values and all(
             any(c.isalnum() for c in v) for v in values if v != WILDCARD)):
         return False  # quoted text is data; where some values were masked, the rest are values
-
     if distinct <= _FEW:
         return True
     wordy = all(WILDCARD not in v and not any(c.isdigit() for c in v) for v in values)
