@@ -216,11 +216,7 @@ def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any], http: HttpSumm
     if severity is not Severity.DEFAULT:
         return severity
     for key in _LEVEL_KEYS:
-        level = payload.get(key)
-        if level is None and "." in key:
-            outer, inner = key.split(".", 1)
-            nested = payload.get(outer)
-            level = nested.get(inner) if isinstance(nested, dict) else None
+        level = _lookup(payload, key)
         if level is not None:
             try:
                 return _to_severity(level, f"jsonPayload.{key}")
@@ -306,17 +302,23 @@ def _logger(payload: Mapping[str, Any]) -> str:
     if not payload:
         return ""
     for key in _LOGGER_KEYS:
-        value = payload.get(key)
-        if value is None and "." in key:
-            outer, inner = key.split(".", 1)
-            nested = payload.get(outer)
-            value = nested.get(inner) if isinstance(nested, dict) else None
+        value = _lookup(payload, key)
         if isinstance(value, str) and value:
             return value
     context = payload.get("context")
     if isinstance(context, dict) and isinstance(context.get("name"), str):
         return str(context["name"])
     return ""
+
+
+def _lookup(payload: Mapping[str, Any], key: str) -> Any:
+    """`payload[key]`, or for a dotted key (ECS `log.level`) the nested value."""
+    value = payload.get(key)
+    if value is None and "." in key:
+        outer, inner = key.split(".", 1)
+        nested = payload.get(outer)
+        value = nested.get(inner) if isinstance(nested, dict) else None
+    return value
 
 
 def _mapping(value: object, field: str) -> Mapping[str, Any]:

@@ -14,7 +14,7 @@ from gardener.gate import decide, parse_fail_on
 from gardener.mining import Miner
 from gardener.model import Cluster, Finding, Skip
 from gardener.queries import join, resource_filter, time_filter
-from gardener.report import EntryTally, GoneCluster, Report
+from gardener.report import EntryTally, Report
 from gardener.rules import prioritise
 from gardener.sources import ORIGIN_KEY, LogSource
 from gardener.state import RunState, capture
@@ -54,7 +54,7 @@ def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource 
         findings=tuple(findings), gate=gate, base_filter=base,
         baseline=_describe(baseline) if baseline is not None else
         ("the previous run" if previous else ""),
-        gone=tuple(GoneCluster(g.fingerprint, g.template, g.baseline_count) for g in gone),
+        gone=tuple(gone),
         state=capture(miner, clusters, seconds))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from gardener.baseline import Gone
 from gardener.model import Finding, Gate, LogEntry, Severity, Skip
 from gardener.sources import SourceInfo
 from gardener.state import RunState
@@ -73,18 +74,6 @@ def _reason_kind(reason: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class GoneCluster:
-    """A cluster of the baseline that did not appear in this window."""
-
-    fingerprint: str
-    """Its fingerprint."""
-    template: str
-    """Its template (not yet redacted)."""
-    baseline_count: int
-    """Its entries in the baseline."""
-
-
-@dataclass(frozen=True, slots=True)
 class Report:
     """Everything the worklog says, before rendering."""
 
@@ -110,7 +99,7 @@ class Report:
     """Cloud Logging filter for the service and window (clusters AND their own clause to it)."""
     baseline: str = ""
     """What the findings were compared against (empty without a baseline)."""
-    gone: tuple[GoneCluster, ...] = ()
+    gone: tuple[Gone, ...] = ()
     """Baseline clusters absent now."""
     state: RunState | None = None
     """What the next run needs to compare against this one (`--state`)."""
