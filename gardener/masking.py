@@ -16,7 +16,8 @@ values span tokens (`Fri Jul 1 07:57:30 2005`, `1190 bytes (1.16 KB)`, `tag="Vie
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from operator import itemgetter
 
 WILDCARD = "<*>"
 
@@ -88,21 +89,36 @@ _ID_DIGITS = 5
 _SHAPE = bytes.maketrans(b"0123456789", b"1111111111")
 """Every digit -> 1: no rule looks at which digit it is, so tokens of one shape mask alike."""
 _DIGIT = re.compile(r"\d")
-_NAMED_DIGITS = re.compile(r"[A-Za-z]\d+")
-"""Digits right after a letter (`v2`, `ssh2`, `jk2`): names, not values."""
+_NAMED_SHAPE = re.compile(rb"[A-Za-z](1+)")
+"""Digits right after a letter (`v2`, `ssh2`, `jk2`), in a shape: names, not values."""
 _LONE_DIGIT = re.compile(r"(?<![A-Za-z\d])\d")
 
+
+
+class _Named:
+    """Results for one message shape whose templates keep digits that follow letters (`v2`).
+
+    Those digits are read at fixed offsets (the shape fixes them) and key the results.
+    """
+
+    __slots__ = ("digits", "forms")
+
+    def __init__(self, shape: bytes) -> None:
+        offsets = [i for m in _NAMED_SHAPE.finditer(shape) for i in range(*m.span(1))]
+        self.digits: Callable[[bytes], object] = itemgetter(*offsets) if offsets else len
+        self.forms: dict[object, tuple[str, ...]] = {}
 
 
 class Masker:
     """Masks messages, with bounded caches: masked words, and value spans per token shape."""
 
-    __slots__ = ("_words", "_spans", "_forms")
+    __slots__ = ("_words", "_spans", "_routes", "_forms")
 
     def __init__(self) -> None:
         self._words: dict[str, str] = {}
         self._spans: dict[bytes, tuple[tuple[int, int], ...]] = {}
-        self._forms: dict[bytes, tuple[str, ...] | dict[tuple[str, ...], tuple[str, ...]]] = {}
+        self._routes: dict[bytes, tuple[tuple[int, int], ...]] = {}
+        self._forms: dict[bytes, tuple[str, ...] | _Named] = {}
 
     def form(self, message: str) -> tuple[str, ...]:
         """`mask(message)` as a tuple, reusing the work of any earlier message of the same shape.
@@ -113,27 +129,27 @@ class Masker:
         A result keeping any other digit is not reused.
         """
         if not message.isascii():
-            return tuple(self.mask(message))
-        shape = message.encode().translate(_SHAPE)
+            return tuple(self._mask(message, None))
+        data = message.encode()
+        shape = data.translate(_SHAPE)
         known = self._forms.get(shape)
         if known is not None:
-            if isinstance(known, tuple):
+            if not isinstance(known, _Named):
                 return known
-            named = tuple(_NAMED_DIGITS.findall(message))
-            form = known.get(named)
+            form = known.forms.get(known.digits(data))
             if form is not None:
                 return form
-        form = tuple(self.mask(message))
-        if not any(_DIGIT.search(token) for token in form):
+        form = tuple(self._mask(message, shape))
+        text = " ".join(form)
+        if not _DIGIT.search(text):
             self._remember(shape, form)
-        elif not any(_LONE_DIGIT.search(token) for token in form):
-            table = known if isinstance(known, dict) else {}
-            table[tuple(_NAMED_DIGITS.findall(message))] = form
-            self._remember(shape, table)
+        elif not _LONE_DIGIT.search(text):
+            named = known if isinstance(known, _Named) else _Named(shape)
+            named.forms[named.digits(data)] = form
+            self._remember(shape, named)
         return form
 
-    def _remember(self, shape: bytes, form: tuple[str, ...] | dict[tuple[str, ...], tuple[str, ...]]
-                  ) -> None:
+    def _remember(self, shape: bytes, form: tuple[str, ...] | _Named) -> None:
         if len(self._forms) >= _CACHE_LIMIT:
             self._forms.clear()
         self._forms[shape] = form
@@ -141,40 +157,78 @@ class Masker:
     def _token(self, token: str) -> str:
         """Mask a token not seen before: by its shape, so `job_123` and `job_456` share work."""
         if not _DIGIT.search(token):
-            masked = _apply(token, _spans(token)) if _may_hold_word_value(token) else token
-            if len(self._words) >= _CACHE_LIMIT:
-                self._words.clear()
-            self._words[token] = masked  # digit-free tokens repeat: remember them whole
-            return masked
+            return self._word(token)
         if not token.isascii():
             return _apply(token, _spans(token))
         shape = token.encode().translate(_SHAPE)
         spans = self._spans.get(shape)
+        return _apply(token, spans if spans is not None else self._learn(shape))
+
+    def _route(self, token: str) -> str:
+        """A route after an HTTP method (see `_route_spans`), cached by shape."""
+        if not token.isascii():
+            return _apply(token, _route_spans(token))
+        shape = token.encode().translate(_SHAPE)
+        spans = self._routes.get(shape)
         if spans is None:
-            spans = _spans(shape.decode())
-            if len(self._spans) >= _CACHE_LIMIT:
-                self._spans.clear()
-            self._spans[shape] = spans
+            spans = _route_spans(shape.decode())
+            if len(self._routes) >= _CACHE_LIMIT:
+                self._routes.clear()
+            self._routes[shape] = spans
         return _apply(token, spans)
+
+    def _word(self, token: str) -> str:
+        """A token without digits: masked once, then remembered whole (words repeat)."""
+        masked = _apply(token, _spans(token)) if _may_hold_word_value(token) else token
+        if len(self._words) >= _CACHE_LIMIT:
+            self._words.clear()
+        self._words[token] = masked
+        return masked
+
+    def _learn(self, shape: bytes) -> tuple[tuple[int, int], ...]:
+        """Where the values are in tokens of this shape."""
+        spans = _spans(shape.decode())
+        if len(self._spans) >= _CACHE_LIMIT:
+            self._spans.clear()
+        self._spans[shape] = spans
+        return spans
 
     def mask(self, message: str) -> list[str]:
         """Tokens of `message` with typed values replaced by `<*>`."""
+        return self._mask(message, message.encode().translate(_SHAPE) if message.isascii()
+                          else None)
+
+    def _mask(self, message: str, shape: bytes | None) -> list[str]:
         raw = message.split()
+        shapes = shape.split() if shape is not None else []
         words = self._words
+        known = self._spans
         out = []
-        for tok in raw:  # the hot loop: most tokens are words seen before
-            masked = words.get(tok)
-            out.append(masked if masked is not None else self._token(tok))
+        if len(shapes) == len(raw):  # ASCII: token shapes come from the message's shape
+            for tok, token_shape in zip(raw, shapes, strict=True):  # the hot loop
+                masked = words.get(tok)
+                if masked is None:
+                    if b"1" in token_shape:  # every digit is a 1 in a shape
+                        spans = known.get(token_shape)
+                        masked = _apply(tok, spans if spans is not None else
+                                        self._learn(token_shape))
+                    else:
+                        masked = self._word(tok)
+                out.append(masked)
+        else:
+            for tok in raw:
+                masked = words.get(tok)
+                out.append(masked if masked is not None else self._token(tok))
         if not _METHODS.isdisjoint(raw):
             for i in range(1, len(raw)):
                 if raw[i - 1] in _METHODS:
-                    out[i] = _route(raw[i])
+                    out[i] = self._route(raw[i])
         if not _RUN_WORDS.isdisjoint(out) or '="' in message:
             out = _join_runs(out)
         return out
 
 
-def _route(token: str) -> str:
+def _route_spans(token: str) -> tuple[tuple[int, int], ...]:
     """A request path after its method: ids in it are masked segment by segment, the rest kept.
 
     `/api/threads/thread_0978b36a/messages?page=2` -> `/api/threads/<*>/messages?<*>`, the same
@@ -182,13 +236,18 @@ def _route(token: str) -> str:
     """
     start = len(token) - len(token.lstrip("\"'([{"))
     end = len(token.rstrip("\"')]},;"))
-    path, query, _ = token[start:end].partition("?")
+    path, question, query = token[start:end].partition("?")
     if not path.startswith("/"):
-        return _apply(token, _spans(token))
-    segments = [WILDCARD if _ROUTE_ID.fullmatch(s) and not _API_VERSION.fullmatch(s) else s
-                for s in path.split("/")]
-    shaped = "/".join(segments) + ("?" + WILDCARD if query else "")
-    return f"{token[:start]}{shaped}{token[end:]}"
+        return _spans(token)
+    spans = []
+    at = start
+    for segment in path.split("/"):
+        if segment and _ROUTE_ID.fullmatch(segment) and not _API_VERSION.fullmatch(segment):
+            spans.append((at, at + len(segment)))
+        at += len(segment) + 1
+    if query:
+        spans.append((end - len(query), end))
+    return tuple(spans)
 
 
 def _spans(token: str) -> tuple[tuple[int, int], ...]:

@@ -109,7 +109,12 @@ def group(forms: Sequence[Form], counts: Sequence[int]) -> list[Group]:
 
 
 def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> list[list[int]]:
-    """Brain-style roots among forms of one length: the most common frequency's tokens."""
+    """Brain-style roots among forms of one length: the most common frequency's tokens.
+
+    A root must be real: if fewer messages share a form's root than its tokens' frequency
+    claims (tokens that are common one by one, but not together: a long list of values), the
+    form is rooted on its most frequent tokens instead.
+    """
     length = len(forms[keys[0]])
     frequency: list[dict[str, int]] = [{} for _ in range(length)]
     for key in keys:
@@ -118,15 +123,32 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
             column[token] = column.get(token, 0) + count
     for column in frequency:
         column.pop(WILDCARD, None)  # masked values take no part in the root
-    roots: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
+    chosen = []
+    support: Counter[tuple[str | None, ...]] = Counter()
     for key in keys:
         form = forms[key]
         seen = [column.get(t, 0) for column, t in zip(frequency, form, strict=True)]
-        levels = set(seen)
-        levels.discard(0)
-        top = max(levels, key=lambda f: (seen.count(f), f)) if levels else 1
-        roots[tuple(t if f >= top else None for t, f in zip(form, seen, strict=True))].append(key)
+        levels = Counter(seen)
+        levels.pop(0, None)
+        top = max(levels.items(), key=_most_then_highest)[0] if levels else 1
+        root = _root(form, seen, top)
+        support[root] += counts[key]
+        chosen.append((key, root, top, seen))
+    roots: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
+    for key, root, top, seen in chosen:
+        if support[root] < top or (top == counts[key] == 1 and max(seen) > 1):
+            root = _root(forms[key], seen, max(seen))  # not shared as a whole: fall back
+        roots[root].append(key)
     return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots, key=_sort_key)]
+
+
+def _root(form: Form, seen: list[int], top: int) -> tuple[str | None, ...]:
+    return tuple(t if f >= top else None for t, f in zip(form, seen, strict=True))
+
+
+def _most_then_highest(level: tuple[int, int]) -> tuple[int, int]:
+    """Order frequency levels by how many tokens share them, then by the frequency itself."""
+    return level[1], level[0]
 
 
 def _sort_key(root: tuple[str | None, ...]) -> tuple[str, ...]:
