@@ -113,10 +113,11 @@ def cluster_table(clusters: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _rate(c: Mapping[str, Any]) -> str:
+    """` (new)` or ` (×12)` against the baseline; nothing without one."""
     if c.get("status") == "new":
         return " (new)"
     ratio = c.get("rate_ratio")
-    return f" (×{ratio:g})" if c.get("status") == "spiking" and ratio else ""
+    return f" (×{ratio:g})" if ratio is not None else ""
 
 
 def cluster_section(c: Mapping[str, Any]) -> str:

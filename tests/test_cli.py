@@ -248,3 +248,28 @@ def test_a_corrupt_state_file_is_a_usage_error_with_the_fix(tmp_path: Path) -> N
     state.write_text('{"version": 99}')
     code, _, err = analyze("--input", write(tmp_path, "x.json", healthy()), "--state", str(state))
     assert code == 2 and "unusable state file" in err and f"delete {state}" in err
+
+
+def test_baseline_pairs_known_by_construction(tmp_path: Path) -> None:
+    """Issue 8's cases: steady noise is not a spike, small counts are not spikes, and a template
+    whose variable part changed shape is still the same cluster."""
+    def rows(start: int, text: str, n: int, severity: str = "WARNING") -> list[dict[str, Any]]:
+        return [entry(start + i, text.format(i=i), severity, minute=i % 5) for i in range(n)]
+
+    before = rows(0, "upstream latency high: {i}ms", 1000) + rows(2000, "disk usage at {i}%", 1)
+    before += rows(3000, "cache miss for key user:{i}", 30)
+    now = rows(5000, "upstream latency high: {i}ms", 1030) + rows(7000, "disk usage at {i}%", 3)
+    now += [entry(8000 + i, f"cache miss for key user:{i:08x}-ab12-4cde-9f01-23456789abcd",
+                  "WARNING", minute=i % 5) for i in range(30)]
+    _, doc = document(tmp_path, "--input", write(tmp_path, "now.json", now),
+                      "--baseline", write(tmp_path, "before.json", before))
+    by_template = {c["template"]: c for c in doc["clusters"]}
+    steady = next(c for t, c in by_template.items() if t.startswith("upstream latency high"))
+    assert steady["status"] == "known" and steady["baseline_count"] == 1000
+    assert 1.0 <= steady["rate_ratio"] <= 1.1
+    small = next(c for t, c in by_template.items() if t.startswith("disk usage at"))
+    assert small["status"] == "known" and small["baseline_count"] == 1  # 1 -> 3 is no spike
+    assert small["spike_p_value"] > 0.05
+    reshaped = next(c for t, c in by_template.items() if t.startswith("cache miss for key"))
+    assert reshaped["status"] == "known" and reshaped["baseline_count"] == 30
+    assert doc["gone"] == [] and doc["summary"]["new"] == 0 and doc["summary"]["spiking"] == 0
