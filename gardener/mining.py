@@ -136,7 +136,7 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
         chosen.append((key, root, top, seen))
     roots: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
     for key, root, top, seen in chosen:
-        if support[root] < top or (top == counts[key] == 1 and max(seen) > 1):
+        if support[root] < top or (top == counts[key] == 1 and max(seen, default=0) > 1):
             root = _root(forms[key], seen, max(seen))  # not shared as a whole: fall back
         roots[root].append(key)
     return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots, key=_sort_key)]
