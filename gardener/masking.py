@@ -254,9 +254,9 @@ def _spans(token: str) -> tuple[tuple[int, int], ...]:
     """Where the values are in a token; a token left with many digits is one value (an id such
     as `build~pk9x8y7z6w5~x64`), after any `key=` or `key:`."""
     spans = tuple(m.span() for m in _VALUE.finditer(token))
-    digits = sum(c.isdigit() for c in token)
+    digits = sum(map(str.isdigit, token))
     if digits < _ID_DIGITS or digits - sum(
-            c.isdigit() for start, end in spans for c in token[start:end]) < _ID_DIGITS:
+            sum(map(str.isdigit, token[start:end])) for start, end in spans) < _ID_DIGITS:
         return spans
     label = _LABEL.match(token)
     start = label.end() if label else 0
@@ -416,6 +416,8 @@ def generalise(values: Collection[str]) -> str:
 
 def _skeleton(values: Collection[str]) -> str | None:
     """Values split at punctuation; where all split alike, the parts that differ become `<*>`."""
+    if not _STRUCTURE.search("".join(values)):
+        return None
     pieces = [_STRUCTURE.split(v) for v in values]
     first = pieces[0]
     if len(first) < 3 or any(len(p) != len(first) or p[1::2] != first[1::2] for p in pieces):

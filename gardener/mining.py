@@ -186,8 +186,9 @@ def _split_once(forms: Sequence[Form], counts: Sequence[int], keys: list[int],
     for distinct, position, values in sorted(columns, key=lambda c: (c[0], c[1])):
         if shared_key(values):
             continue  # `user=root`, `user=guest`: one key, its values vary
-        if distinct > _FEW and len({key_of(v) for v in values} - {""}) > 1 and \
-                all(key_of(v) for v in values):  # `num=3,flags=1` vs `topActivity=...`
+        if distinct > _FEW and all("=" in v for v in values) and all(
+                key_of(v) for v in values) and len({key_of(v) for v in values}) > 1:
+            # `num=3,flags=1` vs `topActivity=...`: different keys, different statements
             return _by(keys, lambda k, p=position: key_of(forms[k][p])), -1
         if _splits_on(position, distinct, values) or (position and distinct <= _ROUTES and all(
                 forms[k][position - 1] in HTTP_METHODS for k in keys)):  # a route is a name
