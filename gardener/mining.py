@@ -27,6 +27,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import getitem
 from typing import Any
 
 from gardener.masking import HTTP_METHODS, WILDCARD, Masker, generalise, key_of, shared_key
@@ -48,8 +50,11 @@ _NAME = re.compile(r"\W*[A-Z][A-Za-z_]*\W*")
 _QUOTED = re.compile(r"""[\[({]*(?:'(?![A-Za-z_]+')[^']*'|"(?![A-Za-z_]+")[^"]*")[\])},;:.]*""")
 """A quoted token that is not a plain word: `'a.b.C',`, `"x y"`, `''`."""
 _QUOTED_ITEM = re.compile(r"""([\[({]*)(['"])(?![A-Za-z_]+\2)[^'"]*\2([\])},;:.]*)""")
+_HAS_QUOTE = re.compile("['\"]")
 Form = tuple[str, ...]
 """A masked message: its tokens."""
+Root = tuple[tuple[int, ...], tuple[str, ...]]
+"""Positions and tokens a group of forms shares."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,37 +127,36 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
         for column, token in zip(frequency, forms[key], strict=True):
             column[token] = column.get(token, 0) + count
     for column in frequency:
-        column.pop(WILDCARD, None)  # masked values take no part in the root
+        if WILDCARD in column:
+            column[WILDCARD] = 0  # masked values take no part in the root
     chosen = []
-    support: Counter[tuple[str | None, ...]] = Counter()
+    support: Counter[Root] = Counter()
     for key in keys:
         form = forms[key]
-        seen = [column.get(t, 0) for column, t in zip(frequency, form, strict=True)]
+        seen = list(map(getitem, frequency, form))
         levels = Counter(seen)
         levels.pop(0, None)
         top = max(levels.items(), key=_most_then_highest)[0] if levels else 1
         root = _root(form, seen, top)
         support[root] += counts[key]
         chosen.append((key, root, top, seen))
-    roots: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
+    roots: dict[Root, list[int]] = defaultdict(list)
     for key, root, top, seen in chosen:
         if support[root] < top or (top == counts[key] == 1 and max(seen, default=0) > 1):
             root = _root(forms[key], seen, max(seen))  # not shared as a whole: fall back
         roots[root].append(key)
-    return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots, key=_sort_key)]
+    return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots)]
 
 
-def _root(form: Form, seen: list[int], top: int) -> tuple[str | None, ...]:
-    return tuple(t if f >= top else None for t, f in zip(form, seen, strict=True))
+def _root(form: Form, seen: list[int], top: int) -> Root:
+    """The positions and tokens of `form` whose frequency is at least `top`."""
+    kept = list(map(top.__le__, seen))
+    return tuple(compress(range(len(form)), kept)), tuple(compress(form, kept))
 
 
 def _most_then_highest(level: tuple[int, int]) -> tuple[int, int]:
     """Order frequency levels by how many tokens share them, then by the frequency itself."""
     return level[1], level[0]
-
-
-def _sort_key(root: tuple[str | None, ...]) -> tuple[str, ...]:
-    return tuple("" if t is None else t for t in root)
 
 
 def _split(forms: Sequence[Form], counts: Sequence[int], members: list[int]) -> list[list[int]]:
@@ -217,6 +221,8 @@ def _by(keys: list[int], value: Any) -> list[list[int]]:
 
 
 def _make(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> Group:
+    if len(keys) == 1:
+        return Group((keys[0],), forms[keys[0]], frozenset(), counts[keys[0]])
     template = []
     variable = set()
     for position, column in enumerate(zip(*(forms[k] for k in keys), strict=True)):
@@ -288,7 +294,8 @@ def _merge_runs(groups: list[Group], parent: list[int]) -> None:
     `lifetime <*>` takes `lifetime <*> sec`; `classes: ['<*>', '<*>']` takes a list one item
     longer (and, step by step, any longer one). Quoted data counts as a value here.
     """
-    shapes = [tuple(_unquote(t) for t in g.template) for g in groups]
+    shapes = [tuple(_unquote(t) for t in g.template) if _HAS_QUOTE.search(" ".join(g.template))
+              else g.template for g in groups]
     slots: dict[tuple[Form, Form], list[tuple[int, str]]] = defaultdict(list)
     for index, template in enumerate(shapes):
         if parent[index] != index or all(WILDCARD in t for t in template):
@@ -373,8 +380,18 @@ class Miner:
         return key
 
     def add_all(self, messages: Iterable[str]) -> list[int]:
-        """Feed a batch; returns one key per message."""
-        return [self.add(message) for message in messages]
+        """Feed a batch; returns one key per message (`add`, with the common case inlined)."""
+        cache, counts, alias = self._cache, self._counts, self._alias
+        keys = []
+        for message in messages:
+            key = cache.get(message)
+            if key is None:
+                key = self.add(message)
+            else:
+                counts[alias[key]] += 1
+            keys.append(key)
+        self._dirty = self._dirty or bool(keys)
+        return keys
 
     def _key(self, form: Form) -> int:
         key = self._key_of_form.get(form)
