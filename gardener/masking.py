@@ -70,6 +70,8 @@ _METHODS = frozenset(q + m for q in ("", '"', "'") for m in HTTP_METHODS)
 _LIST = re.compile(r"<\*>(?:[,;|]<\*>)+")
 """A list of values is one value: `10.0.0.1,10.0.0.2` -> `<*>`."""
 _EDGE = "()[]{}<>,;:'\"`!?."
+_PLAIN_EDGE = "()[]{},;:'\"`!?."
+"""Punctuation that never belongs to a number (`<`, `>` and `~` may: `<1`, `~42`)."""
 _MONTHS = frozenset("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February March "
                     "April June July August September October November December".split())
 _DAYS = frozenset("Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday "
@@ -187,7 +189,13 @@ class Masker:
 
     def _learn(self, shape: bytes) -> tuple[tuple[int, int], ...]:
         """Where the values are in tokens of this shape."""
-        spans = _spans(shape.decode())
+        text = shape.decode()
+        core = text.strip(_PLAIN_EDGE)
+        if core.isdigit():  # a bare number, the commonest value: no need for the regex
+            start = text.index(core)
+            spans: tuple[tuple[int, int], ...] = ((start, start + len(core)),)
+        else:
+            spans = _spans(text)
         if len(self._spans) >= _CACHE_LIMIT:
             self._spans.clear()
         self._spans[shape] = spans
@@ -295,7 +303,11 @@ def _join_runs(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i, n = 0, len(tokens)
     while i < n:
-        run = _date(tokens, i) or _size(tokens, i) or _quoted(tokens, i)
+        token = tokens[i]
+        word = token.rstrip(",")
+        run = (_date(tokens, i) or _size(tokens, i) or _quoted(tokens, i)) if (
+            token.startswith(WILDCARD) or word in _MONTHS or word in _DAYS or '="' in token
+        ) else None
         if run:
             out.append(run[1])
             i = run[0]

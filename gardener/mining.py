@@ -4,9 +4,10 @@ How it works (pure, deterministic, no tuning knobs):
 1. Typed masking (`gardener.masking`) turns a message into tokens with `<*>` for values that
    have a recognisable shape. Each distinct masked token sequence (a *form*) is a key; repeated
    messages and messages of one shape are cached, so most messages cost a lookup or two.
-2. Grouping, on demand (`resolve`, `clusters`), over all forms seen so far, weighted by counts:
+2. Grouping, on demand (`resolve`, `clusters`), over all distinct forms seen so far:
    - forms of one length are rooted Brain-style: the positions whose (position, token)
-     frequency is the form's most common frequency, or higher, are its root constants;
+     frequency (in distinct forms) is the form's most common frequency, or higher, are its
+     root constants;
    - a root group is split on a position only when it looks like a constant that takes a few
      values: two, or up to eight capitalised words (`GET`/`POST`, `Resumed`), any word in the
      first position, or a route after an HTTP method. Many values, `key=value` pairs with one
@@ -116,16 +117,12 @@ def group(forms: Sequence[Form], counts: Sequence[int]) -> list[Group]:
 def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> list[list[int]]:
     """Brain-style roots among forms of one length: the most common frequency's tokens.
 
-    A root must be real: if fewer messages share a form's root than its tokens' frequency
-    claims (tokens that are common one by one, but not together: a long list of values), the
-    form is rooted on its most frequent tokens instead.
+    Frequencies count distinct forms (so the counting runs in C). A root must be real: if
+    fewer forms share a form's root than its tokens' frequency claims (tokens common one by one
+    but not together: a long list of values), the form is rooted on its most frequent tokens.
     """
-    length = len(forms[keys[0]])
-    frequency: list[dict[str, int]] = [{} for _ in range(length)]
-    for key in keys:
-        count = counts[key]
-        for column, token in zip(frequency, forms[key], strict=True):
-            column[token] = column.get(token, 0) + count
+    frequency: list[dict[str, int]] = [Counter(column) for column in
+                                       zip(*(forms[k] for k in keys), strict=True)]
     for column in frequency:
         if WILDCARD in column:
             column[WILDCARD] = 0  # masked values take no part in the root
@@ -138,7 +135,7 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
         levels.pop(0, None)
         top = max(levels.items(), key=_most_then_highest)[0] if levels else 1
         root = _root(form, seen, top)
-        support[root] += counts[key]
+        support[root] += 1
         chosen.append((key, root, top, seen))
     roots: dict[Root, list[int]] = defaultdict(list)
     for key, root, top, seen in chosen:
@@ -281,6 +278,8 @@ def _merge_covered(groups: list[Group], parent: list[int]) -> None:
                 parent[index] = host
                 break
         else:
+            if not candidate.variable:
+                continue  # nothing varies: only its twins join it
             if (length, candidate.variable) not in seen:
                 shapes[length].append(candidate.variable)
             projection = tuple(WILDCARD if p in candidate.variable else t
@@ -296,15 +295,18 @@ def _merge_runs(groups: list[Group], parent: list[int]) -> None:
     """
     shapes = [tuple(_unquote(t) for t in g.template) if _HAS_QUOTE.search(" ".join(g.template))
               else g.template for g in groups]
+    lengths = {len(template) for template in shapes}
     slots: dict[tuple[Form, Form], list[tuple[int, str]]] = defaultdict(list)
     for index, template in enumerate(shapes):
-        if parent[index] != index or all(WILDCARD in t for t in template):
+        if parent[index] != index or len(template) + 1 not in lengths or all(
+                WILDCARD in t for t in template):
             continue
         for position, token in enumerate(template):
             if WILDCARD in token:
                 slots[template[:position], template[position + 1:]].append((index, token))
+    hosts = {len(key[0]) + len(key[1]) + 1 for key in slots}
     for index in reversed(range(len(groups))):
-        if parent[index] != index:
+        if parent[index] != index or len(shapes[index]) - 1 not in hosts:
             continue
         template = shapes[index]
         for start in range(len(template) - 1):
