@@ -133,7 +133,8 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
         seen = list(map(getitem, frequency, form))
         levels = Counter(seen)
         levels.pop(0, None)
-        top = max(levels.items(), key=_most_then_highest)[0] if levels else 1
+        # the level most tokens share, the higher one on a tie
+        top = max(zip(levels.values(), levels, strict=True))[1] if levels else 1
         root = _root(form, seen, top)
         support[root] += 1
         chosen.append((key, root, top, seen))
@@ -149,11 +150,6 @@ def _root(form: Form, seen: list[int], top: int) -> Root:
     """The positions and tokens of `form` whose frequency is at least `top`."""
     kept = list(map(top.__le__, seen))
     return tuple(compress(range(len(form)), kept)), tuple(compress(form, kept))
-
-
-def _most_then_highest(level: tuple[int, int]) -> tuple[int, int]:
-    """Order frequency levels by how many tokens share them, then by the frequency itself."""
-    return level[1], level[0]
 
 
 def _split(forms: Sequence[Form], counts: Sequence[int], members: list[int]) -> list[list[int]]:
