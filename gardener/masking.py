@@ -218,8 +218,13 @@ class Masker:
                 if masked is None:
                     if b"1" in token_shape:  # every digit is a 1 in a shape
                         spans = known.get(token_shape)
-                        masked = _apply(tok, spans if spans is not None else
-                                        self._learn(token_shape))
+                        if spans is None:
+                            spans = self._learn(token_shape)
+                        if len(spans) == 1:
+                            start, end = spans[0]
+                            masked = tok[:start] + WILDCARD + tok[end:]
+                        else:
+                            masked = _apply(tok, spans)
                     else:
                         masked = self._word(tok)
                 out.append(masked)

@@ -367,14 +367,9 @@ class Miner:
         """Feed one message; returns its key (same text, same key)."""
         key = self._cache.get(message)
         if key is None:
-            key = self._key(self._masker.form(message))
-            if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[message] = key
+            return self._add_new(message)
         self._counts[self._alias[key]] += 1
         self._dirty = True
-        if len(self._forms) >= self._compact_at:
-            self._compact()
         return key
 
     def add_all(self, messages: Iterable[str]) -> list[int]:
@@ -384,12 +379,24 @@ class Miner:
         for message in messages:
             key = cache.get(message)
             if key is None:
-                key = self.add(message)
+                key = self._add_new(message)
             else:
                 counts[alias[key]] += 1
             keys.append(key)
         self._dirty = self._dirty or bool(keys)
         return keys
+
+    def _add_new(self, message: str) -> int:
+        """`add` for a message text not in the cache."""
+        key = self._key(self._masker.form(message))
+        if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[message] = key
+        self._counts[self._alias[key]] += 1
+        self._dirty = True
+        if len(self._forms) >= self._compact_at:
+            self._compact()
+        return key
 
     def _key(self, form: Form) -> int:
         key = self._key_of_form.get(form)
