@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -24,6 +24,8 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SEPARATORS = re.compile(r"[ \t\n\r,]*")
 _NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
 _NEXT_LINE_OBJECT = re.compile(r"\n\s*(?=\{)")
+_VALUE_START = frozenset('{"-0123456789tfn')
+"""Characters a JSON Lines value can start with (`[` means an array export)."""
 
 
 class FileSource:
@@ -56,16 +58,25 @@ class FileSource:
 
 
 def read_stream(stream: TextIO, name: str) -> Iterator[RawEntry | Skip]:
-    """Decode a JSON array of entries, or concatenated/line-delimited JSON objects."""
+    """Decode a JSON array of entries, or concatenated/line-delimited JSON values."""
     reader = _Reader(stream)
     first = reader.peek()
     if first == "":
         yield Skip(name, "(file)", "the file is empty; an export with no entries is `[]`")
-    elif first == "[":
+        return
+    index = 0
+    while first == "[":  # `cat a.json b.json` concatenates arrays: read every one of them
         reader.pos += 1
-        yield from _array(reader, name)
-    elif first == "{":
-        yield from _lines(reader, name)
+        index = yield from _array(reader, name, index)
+        first = reader.peek()
+        if first == "":
+            return
+        if first not in "[{":
+            yield Skip(f"{name}#{index}", "(json)", f"unexpected {first!r} after the closing `]` "
+                       "of the JSON array; delete what follows it, or export again")
+            return
+    if first in _VALUE_START:
+        yield from _lines(reader, name, index)
     else:
         yield Skip(name, "(json)", f"not JSON: starts with {first!r}; expected the output of "
                    "`gcloud logging read --format=json` (a JSON array) or JSON Lines")
@@ -134,8 +145,8 @@ class _Reader:
         return self.buf.count("\n", 0, self.pos) + 1
 
 
-def _array(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
-    index = 0
+def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip, None, int]:
+    """The elements of one array, numbered from `index`; returns the next index."""
     scan, separators = _DECODER.scan_once, _SEPARATORS.match  # type: ignore[attr-defined]
     while True:
         # The hot loop: one regex to skip `,` and whitespace, one C scan per element.
@@ -147,9 +158,10 @@ def _array(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
                 continue
             yield Skip(f"{name}#{index}", "(json)", "the JSON array is truncated (no closing `]`)"
                        "; the export was cut off: export again or check the disk was not full")
-            return
+            return index
         if buf[pos] == "]":
-            return
+            reader.pos = pos + 1
+            return index
         try:
             value, end = scan(buf, pos)
         except (json.JSONDecodeError, StopIteration) as err:
@@ -158,7 +170,7 @@ def _array(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
             yield _invalid(reader, _decode_error(err, buf, pos), name, index)
             index += 1
             if not reader.skip_to(_NEXT_ELEMENT):
-                return
+                return index
             continue
         if end == len(buf) and type(value) is not dict and reader.more():
             continue  # a number or literal may go on in the next chunk
@@ -178,8 +190,7 @@ def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
     return json.JSONDecodeError("Expecting value", buf, where)
 
 
-def _lines(reader: _Reader, name: str) -> Iterator[RawEntry | Skip]:
-    index = 0
+def _lines(reader: _Reader, name: str, index: int = 0) -> Iterator[RawEntry | Skip]:
     while True:
         char = reader.peek()
         if char == "":
@@ -201,14 +212,16 @@ def _element(value: object, name: str, index: int) -> RawEntry | Skip:
         value.setdefault(ORIGIN_KEY, f"{name}#{index}")
         return value
     kind = "null" if value is None else type(value).__name__
-    return Skip(f"{name}#{index}", "(entry)", f"expected a LogEntry JSON object, got {kind}")
+    return Skip(f"{name}#{index}", "(entry)", f"expected a LogEntry JSON object, got {kind}; "
+                "remove that element (every element is one LogEntry object)")
 
 
 def _invalid(reader: _Reader, err: json.JSONDecodeError, name: str, index: int) -> Skip:
     if reader.eof and _cut_off(reader.buf, reader.pos):
         return Skip(f"{name}#{index}", "(json)", f"the export is truncated inside entry {index}; "
                     "export again (was the disk full or the command interrupted?)")
-    return Skip(f"{name}#{index}", "(json)", f"invalid JSON in entry {index}: {err.msg}")
+    return Skip(f"{name}#{index}", "(json)", f"invalid JSON in entry {index}: {err.msg}; fix or "
+                "delete that element, or export again with `--format=json`")
 
 
 def _cut_off(buf: str, start: int) -> bool:
