@@ -131,10 +131,7 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
     for key in keys:
         form = forms[key]
         seen = list(map(getitem, frequency, form))
-        levels = Counter(seen)
-        levels.pop(0, None)
-        # the level most tokens share, the higher one on a tie
-        top = max(zip(levels.values(), levels, strict=True))[1] if levels else 1
+        top = _top_level(seen)
         root = _root(form, seen, top)
         support[root] += 1
         chosen.append((key, root, top, seen))
@@ -144,6 +141,17 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
             root = _root(forms[key], seen, max(seen))  # not shared as a whole: fall back
         roots[root].append(key)
     return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots)]
+
+
+def _top_level(seen: list[int]) -> int:
+    """The frequency most tokens share (the higher one on a tie); 0s (masked values) aside."""
+    levels = sorted(set(seen), reverse=True)
+    if levels[-1:] == [0]:
+        levels.pop()
+    if len(levels) > 16:  # long forms with many levels: count once instead of per level
+        counts = Counter(seen)
+        return max(levels, key=counts.__getitem__)
+    return max(levels, key=seen.count) if levels else 1
 
 
 def _root(form: Form, seen: list[int], top: int) -> Root:
@@ -357,6 +365,8 @@ class Miner:
         """The key that holds a key's messages now (itself, or a form it was folded into)."""
         self._learned: dict[int, list[frozenset[int]]] = defaultdict(list)
         """Per form length, position sets learned to be variable (see `_compact`)."""
+        self._templates: dict[int, tuple[str, int]] = {}
+        """Template and size per cluster id, as of the last grouping."""
         self._clusters: dict[int, MinedCluster] = {}
         self._groups: list[Group] = []
         self._next_id = 1
@@ -457,27 +467,44 @@ class Miner:
 
     def resolve(self, key: int) -> MinedCluster:
         """The current cluster of `key` (regroups first if messages arrived since)."""
+        return self._cluster(self.cluster_id(key))
+
+    def cluster_id(self, key: int) -> int:
+        """The id of the current cluster of `key` (cheaper than `resolve`)."""
         if self._dirty:
             self._regroup()
-        return self._clusters[self._key_cluster[self._alias[key]]]
+        return self._key_cluster[self._alias[key]]
 
     def clusters(self) -> list[MinedCluster]:
         """All clusters, largest first (then by id)."""
         if self._dirty:
             self._regroup()
-        return sorted(self._clusters.values(), key=lambda c: (-c.size, c.id))
+        found = [self._cluster(cluster_id) for cluster_id in self._templates]
+        return sorted(found, key=lambda c: (-c.size, c.id))
+
+    def template(self, cluster_id: int) -> str:
+        """The template of a cluster by id (see `cluster_id`)."""
+        if self._dirty:
+            self._regroup()
+        return self._templates[cluster_id][0]
+
+    def _cluster(self, cluster_id: int) -> MinedCluster:
+        cluster = self._clusters.get(cluster_id)
+        if cluster is None:  # made on demand: `mine` needs no fingerprints
+            template, size = self._templates[cluster_id]
+            cluster = MinedCluster(cluster_id, template, fingerprint(template), size)
+            self._clusters[cluster_id] = cluster
+        return cluster
 
     def _regroup(self) -> None:
         groups = group(self._forms, self._counts)
-        ids = self._stable_ids(groups)
-        clusters = {}
-        for cluster_id, found in zip(ids, groups, strict=True):
-            template = " ".join(found.template)
-            clusters[cluster_id] = MinedCluster(cluster_id, template, fingerprint(template),
-                                                found.size)
+        templates = {}
+        for cluster_id, found in zip(self._stable_ids(groups), groups, strict=True):
+            templates[cluster_id] = (" ".join(found.template), found.size)
             for key in found.keys:
                 self._key_cluster[key] = cluster_id
-        self._clusters = clusters
+        self._templates = templates
+        self._clusters = {}
         self._groups = groups
         self._dirty = False
 
@@ -485,6 +512,11 @@ class Miner:
         """Each group keeps the id most of its messages had; new groups get new ids."""
         order = sorted(range(len(groups)), key=lambda i: (-groups[i].size, groups[i].template))
         ids = [0] * len(groups)
+        if self._next_id == 1:  # nothing had an id yet: number them, largest first
+            for cluster_id, i in enumerate(order, start=1):
+                ids[i] = cluster_id
+            self._next_id = len(groups) + 1
+            return ids
         taken: set[int] = set()
         for i in order:
             votes: Counter[int] = Counter()
@@ -572,7 +604,7 @@ def mine(messages: Iterable[str]) -> list[tuple[int, str]]:
     for key in keys:
         pair = resolved.get(key)
         if pair is None:
-            cluster = miner.resolve(key)
-            pair = resolved[key] = (cluster.id, cluster.template)
+            cluster_id = miner.cluster_id(key)
+            pair = resolved[key] = (cluster_id, miner.template(cluster_id))
         out.append(pair)
     return out
