@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable
 from operator import itemgetter
+from typing import cast
 
 WILDCARD = "<*>"
 
@@ -208,37 +209,38 @@ class Masker:
 
     def _mask(self, message: str, shape: bytes | None) -> list[str]:
         raw = message.split()
-        shapes = shape.split() if shape is not None else []
-        words = self._words
-        known = self._spans
-        out = []
-        if len(shapes) == len(raw):  # ASCII: token shapes come from the message's shape
-            for tok, token_shape in zip(raw, shapes, strict=True):  # the hot loop
-                masked = words.get(tok)
-                if masked is None:
-                    if b"1" in token_shape:  # every digit is a 1 in a shape
-                        spans = known.get(token_shape)
-                        if spans is None:
-                            spans = self._learn(token_shape)
-                        if len(spans) == 1:
-                            start, end = spans[0]
-                            masked = tok[:start] + WILDCARD + tok[end:]
-                        else:
-                            masked = _apply(tok, spans)
+        out: list[str | None] = list(map(self._words.get, raw))  # most tokens: words seen before
+        if None in out:
+            shapes = shape.split() if shape is not None else []
+            if len(shapes) != len(raw):  # not ASCII: no shapes
+                shapes = [b""] * len(raw)
+            known = self._spans
+            at = out.index(None)
+            while True:
+                tok, token_shape = raw[at], shapes[at]
+                if b"1" not in token_shape:  # every digit is a 1 in a shape
+                    out[at] = self._word(tok) if token_shape else self._token(tok)
+                else:
+                    spans = known.get(token_shape)
+                    if spans is None:
+                        spans = self._learn(token_shape)
+                    if len(spans) == 1:
+                        start, end = spans[0]
+                        out[at] = tok[:start] + WILDCARD + tok[end:]
                     else:
-                        masked = self._word(tok)
-                out.append(masked)
-        else:
-            for tok in raw:
-                masked = words.get(tok)
-                out.append(masked if masked is not None else self._token(tok))
+                        out[at] = _apply(tok, spans)
+                try:
+                    at = out.index(None, at + 1)
+                except ValueError:
+                    break
+        tokens = cast(list[str], out)
         if not _METHODS.isdisjoint(raw):
             for i in range(1, len(raw)):
                 if raw[i - 1] in _METHODS:
-                    out[i] = self._route(raw[i])
-        if not _RUN_WORDS.isdisjoint(out) or '="' in message:
-            out = _join_runs(out)
-        return out
+                    tokens[i] = self._route(raw[i])
+        if not _RUN_WORDS.isdisjoint(tokens) or '="' in message:
+            tokens = _join_runs(tokens)
+        return tokens
 
 
 def _route_spans(token: str) -> tuple[tuple[int, int], ...]:

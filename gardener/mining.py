@@ -398,7 +398,10 @@ class Miner:
 
     def _add_new(self, message: str) -> int:
         """`add` for a message text not in the cache."""
-        key = self._key(self._masker.form(message))
+        form = self._masker.form(message)
+        key = self._key_of_form.get(form)
+        if key is None:
+            key = self._key(form)
         if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
             self._cache.clear()
         self._cache[message] = key
