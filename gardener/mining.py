@@ -127,20 +127,20 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
         if WILDCARD in column:
             column[WILDCARD] = 0  # masked values take no part in the root
     chosen = []
-    support: Counter[Root] = Counter()
+    support: dict[Root, int] = {}
     for key in keys:
         form = forms[key]
         seen = list(map(getitem, frequency, form))
         top = _top_level(seen)
         root = _root(form, seen, top)
-        support[root] += 1
+        support[root] = support.get(root, 0) + 1
         chosen.append((key, root, top, seen))
     roots: dict[Root, list[int]] = defaultdict(list)
     for key, root, top, seen in chosen:
         if support[root] < top or (top == counts[key] == 1 and max(seen, default=0) > 1):
             root = _root(forms[key], seen, max(seen))  # not shared as a whole: fall back
         roots[root].append(key)
-    return [sorted(roots[root], key=lambda k: forms[k]) for root in sorted(roots)]
+    return list(roots.values())  # any order: the result does not depend on it
 
 
 def _top_level(seen: list[int]) -> int:
