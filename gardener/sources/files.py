@@ -24,6 +24,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SEPARATORS = re.compile(r"[ \t\n\r,]*")
 _NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
 _NEXT_LINE_OBJECT = re.compile(r"\n\s*(?=\{)")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]+\Z")
 _VALUE_START = frozenset('{"-0123456789tfn')
 """Characters a JSON Lines value can start with (`[` means an array export)."""
 
@@ -122,9 +123,8 @@ class _Reader:
                 if self.more():
                     continue
                 raise
-            if end == len(self.buf) and not self.eof and not isinstance(value, dict | list):
-                if self.more():  # a number or literal may continue in the next chunk
-                    continue
+            if _may_go_on(value, self.buf, end) and self.more():
+                continue
             self.pos = end
             return value
 
@@ -172,8 +172,8 @@ def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip,
             if not reader.skip_to(_NEXT_ELEMENT):
                 return index
             continue
-        if end == len(buf) and type(value) is not dict and reader.more():
-            continue  # a number or literal may go on in the next chunk
+        if _may_go_on(value, buf, end) and reader.more():
+            continue
         reader.pos = end
         if type(value) is dict:
             value[ORIGIN_KEY] = f"{name}#{index}"
@@ -181,6 +181,15 @@ def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip,
         else:
             yield _element(value, name, index)
         index += 1
+
+
+def _may_go_on(value: object, buf: str, end: int) -> bool:
+    """Whether a decoded value may be only the start of one cut by the end of the chunk: a
+    number whose rest, up to the end of the buffer, is digits (`1` of `12`, `0` of `0.5`)."""
+    if type(value) is dict:  # the hot path: objects end with `}`, never cut
+        return False
+    return end == len(buf) or (type(value) in (int, float)
+                               and _NUMBER_TAIL.match(buf, end) is not None)
 
 
 def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
