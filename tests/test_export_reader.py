@@ -169,9 +169,8 @@ def test_many_chunks_decode_like_json_load(size: int) -> None:
     assert [i[ORIGIN_KEY] for i in objects] == [f"export.json#{n}" for n in range(40)]
     skips = [i for i in items if isinstance(i, Skip)]
     assert [s.origin for s in skips] == [f"export.json#{n}" for n in range(40, 45)]
-    assert ["got int", "got float", "got str", "got null", "got bool"] == \
-        [s.reason.split(";")[0].rsplit(" ", 2)[-2] + " " + s.reason.split(";")[0].rsplit(" ")[-1]
-         for s in skips]
+    assert [s.reason.split(";")[0].split("got ")[1] for s in skips] == \
+        ["int", "float", "str", "null", "bool"]
 
 
 @pytest.mark.parametrize("size", [1, 5, 100])
