@@ -27,39 +27,46 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 _SIZE_UNIT = r"(?:[KMGTP]i?[Bb]|[Bb]ytes?|B)"
 _PATH = r"(?:[A-Za-z]:\\|/)[\w.+~-]+[\\/][^\s\"'()\[\]{},;]*"
 
-# Shapes that are values as a whole. At one position the first alternative that matches wins,
+# Shapes that are values as a whole, with the kinds of character they can start with (Digit,
+# Letter, Slash, Colon, Punctuation). At one position the first alternative that matches wins,
 # so longer, more specific shapes come first.
 _SHAPES = (
-    rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}",              # UUID
-    r"[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s'\"<>()\[\]{},]+",                          # URL
-    r"[\w.+-]++@[\w-]++(?:\.[\w-]++)+",                                          # e-mail
-    rf"\d{{4}}-\d{{2}}-\d{{2}}(?:T{_CLOCK}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?",        # ISO date
-    r"(?:[A-Za-z][\w.-]*)?/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?",            # [host/]IPv4[:port]
-    rf"(?={_HEX}{{0,4}}:{_HEX}{{0,4}}:)(?=[0-9a-fA-F:]*?\d)[0-9a-fA-F:]{{3,39}}+(?:%\w+)?",
-    r"(?:[A-Za-z0-9-]++\.){2,}[A-Za-z][A-Za-z0-9-]*+:\d{1,5}",                   # host:port
-    r"[A-Za-z][A-Za-z0-9]*+(?:-[A-Za-z0-9]++)+:\d{2,5}",                          # host-1:port
-    _CLOCK,                                                                      # time of day
-    "PATH",                                               # absolute path (not a route: `_route`)
-    r"\d[xX][0-9a-fA-F]+",                                                       # 0x hex
-    rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{6,}}+",                # bare hex
-    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*",          # name_123_id
-    rf"\d+(?:\.\d+)?{_SIZE_UNIT}",                                               # size
-    r"\d+(?:\.\d+){2,}",                                                         # version
-    r"(?<!/)(?!/)(?=[\w+/-]*?\d)(?=[\w+/-]*?[A-Za-z])[\w+/-]{24,}+={0,2}",      # base64, ids
-    r"(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)",                  # literals
+    (rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}", "DL"),        # UUID
+    (r"[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s'\"<>()\[\]{},]+", "L"),                      # URL
+    (r"[\w.+-]++@[\w-]++(?:\.[\w-]++)+", "DLP"),                                  # e-mail
+    (rf"\d{{4}}-\d{{2}}-\d{{2}}(?:T{_CLOCK}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?", "D"),    # ISO date
+    (r"(?:[A-Za-z][\w.-]*)?/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?", "DLS"),      # host/IPv4
+    (rf"(?={_HEX}{{0,4}}:{_HEX}{{0,4}}:)(?=[0-9a-fA-F:]*?\d)[0-9a-fA-F:]{{3,39}}+(?:%\w+)?",
+     "DLC"),                                                                      # IPv6
+    (r"(?:[A-Za-z0-9-]++\.){2,}[A-Za-z][A-Za-z0-9-]*+:\d{1,5}", "DLP"),             # host:port
+    (r"[A-Za-z][A-Za-z0-9]*+(?:-[A-Za-z0-9]++)+:\d{2,5}", "L"),                      # host-1:port
+    (_CLOCK, "D"),                                                                # time of day
+    (_PATH, "LS"),                                        # absolute path (not a route: `_route`)
+    (r"\d[xX][0-9a-fA-F]+", "D"),                                                 # 0x hex
+    (rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{6,}}+", "DL"),          # bare hex
+    (r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*", "L"),       # name_123
+    (rf"\d+(?:\.\d+)?{_SIZE_UNIT}", "D"),                                          # size
+    (r"\d+(?:\.\d+){2,}", "D"),                                                    # version
+    (r"(?<!/)(?!/)(?=[\w+/-]*?\d)(?=[\w+/-]*?[A-Za-z])[\w+/-]{24,}+={0,2}", "DLP"),  # base64
+    (r"(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)", "L"),             # literals
 )
+_FIRST = {"D": r"\d", "L": r"[^\W\d]", "S": r"[/\\]", "C": ":", "P": r"[-+.<>~]"}
+"""What each kind of first character is; a position only tries the shapes of its kind."""
 _END = r"(?![\w@-]|[.:]\w)"
 """A value ends where a word would not go on (`12.` ends a sentence; `12.5a` is no value)."""
 _UNIT = r"(?:[mun\u00b5]?s|[mhdw]|%)"
+_NUMBER = rf"[-+<>~]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?={_UNIT}?{_END})"
+"""A number; a unit after it stays (`<*>ms`)."""
 
 
 def _compile() -> re.Pattern[str]:
-    shapes = "|".join(_PATH if s == "PATH" else s for s in _SHAPES)
-    return re.compile(
-        rf"(?<!\w)(?<!\d\.)"                     # never start inside a word or a dotted number
-        rf"(?:(?:{shapes}){_END}"
-        rf"|[-+<>~]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?={_UNIT}?{_END}))"  # a unit stays: `<*>ms`
-    )
+    branches = []
+    for kind, first in _FIRST.items():
+        shapes = "|".join(shape for shape, kinds in _SHAPES if kind in kinds)
+        number = f"|{_NUMBER}" if kind in "DP" else ""
+        branches.append(rf"(?={first})(?:(?:{shapes}){_END}{number})")
+    # never start inside a word or a dotted number
+    return re.compile(rf"(?<!\w)(?<!\d\.)(?:{'|'.join(branches)})")
 
 
 _VALUE = _compile()
