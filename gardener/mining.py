@@ -121,6 +121,8 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
     fewer forms share a form's root than its tokens' frequency claims (tokens common one by one
     but not together: a long list of values), the form is rooted on its most frequent tokens.
     """
+    if len(keys) == 1:
+        return [keys]
     frequency: list[dict[str, int]] = [Counter(column) for column in
                                        zip(*(forms[k] for k in keys), strict=True)]
     for column in frequency:
@@ -128,11 +130,16 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
             column[WILDCARD] = 0  # masked values take no part in the root
     chosen = []
     support: dict[Root, int] = {}
-    for key in keys:
+    positions = range(len(frequency))
+    for key in keys:  # the hot loop of grouping: kept to C-level calls where possible
         form = forms[key]
         seen = list(map(getitem, frequency, form))
-        top = _top_level(seen)
-        root = _root(form, seen, top)
+        levels = sorted(set(seen), reverse=True)
+        if levels and levels[-1] == 0:
+            levels.pop()
+        top = _top_level(seen, levels) if levels else 1
+        kept = list(map(top.__le__, seen))
+        root = tuple(compress(positions, kept)), tuple(compress(form, kept))
         support[root] = support.get(root, 0) + 1
         chosen.append((key, root, top, seen))
     roots: dict[Root, list[int]] = defaultdict(list)
@@ -143,15 +150,12 @@ def _roots(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> lis
     return list(roots.values())  # any order: the result does not depend on it
 
 
-def _top_level(seen: list[int]) -> int:
-    """The frequency most tokens share (the higher one on a tie); 0s (masked values) aside."""
-    levels = sorted(set(seen), reverse=True)
-    if levels[-1:] == [0]:
-        levels.pop()
+def _top_level(seen: list[int], levels: list[int]) -> int:
+    """The frequency most tokens share, the higher one on a tie (`levels`: highest first)."""
     if len(levels) > 16:  # long forms with many levels: count once instead of per level
         counts = Counter(seen)
         return max(levels, key=counts.__getitem__)
-    return max(levels, key=seen.count) if levels else 1
+    return max(levels, key=seen.count)
 
 
 def _root(form: Form, seen: list[int], top: int) -> Root:
