@@ -213,8 +213,11 @@ class Masker:
 
     def _mask(self, message: str, shape: bytes | None) -> list[str]:
         raw = message.split()
-        out: list[str | None] = list(map(self._words.get, raw))  # most tokens: words seen before
+        words = self._words
+        out: list[str | None] = list(map(words.get, raw))  # most tokens: words seen before
         if None in out:
+            if len(words) >= _CACHE_LIMIT:
+                words.clear()
             shapes = shape.split() if shape is not None else []
             if len(shapes) != len(raw):  # not ASCII: no shapes
                 shapes = [b""] * len(raw)
@@ -228,7 +231,9 @@ class Masker:
                     spans = known.get(token_shape)
                     if spans is None:
                         spans = self._learn(token_shape)
-                    if len(spans) == 1:
+                    if not spans:  # a name with digits (`an14`, `ssh2`): look it up next time
+                        out[at] = words[tok] = tok
+                    elif len(spans) == 1:
                         start, end = spans[0]
                         out[at] = tok[:start] + WILDCARD + tok[end:]
                     else:
