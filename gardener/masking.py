@@ -477,11 +477,12 @@ def _skeleton(values: Collection[str]) -> str | None:
 
 
 def _edge(values: Collection[str], reverse: bool) -> str:
-    """Punctuation that every value starts (or ends) with."""
+    """Punctuation that every value starts (or ends, read backwards) with."""
+    ordered = sorted(v[::-1] for v in values) if reverse else sorted(values)
+    first, last = ordered[0], ordered[-1]  # the common prefix of all is theirs
     out = []
-    for chars in zip(*(v[::-1] if reverse else v for v in values), strict=False):
-        first = chars[0]
-        if first.isalnum() or first in _KEEP_EDGE or any(c != first for c in chars):
+    for a, b in zip(first, last, strict=False):
+        if a != b or a.isalnum() or a in _KEEP_EDGE:
             break
-        out.append(first)
+        out.append(a)
     return "".join(out)
