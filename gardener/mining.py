@@ -299,34 +299,54 @@ def _merge_runs(groups: list[Group], parent: list[int]) -> None:
     """B joins A when one variable token of A spans two tokens of B.
 
     `lifetime <*>` takes `lifetime <*> sec`; `classes: ['<*>', '<*>']` takes a list one item
-    longer (and, step by step, any longer one). Quoted data counts as a value here.
+    longer (and, step by step, any longer one). Quoted data counts as a value here. Candidates
+    are found by their constant tokens: the same, or B's with one more next to a value.
     """
     shapes = [tuple(_unquote(t) for t in g.template) if _HAS_QUOTE.search(" ".join(g.template))
               else g.template for g in groups]
-    lengths = {len(template) for template in shapes}
-    slots: dict[tuple[Form, Form], list[tuple[int, str]]] = defaultdict(list)
+    constants = [tuple(t for t in template if WILDCARD not in t) for template in shapes]
+    hosts: dict[tuple[int, Form], list[int]] = defaultdict(list)
     for index, template in enumerate(shapes):
-        if parent[index] != index or len(template) + 1 not in lengths or all(
-                WILDCARD in t for t in template):
-            continue
-        for position, token in enumerate(template):
-            if WILDCARD in token:
-                slots[template[:position], template[position + 1:]].append((index, token))
-    hosts = {len(key[0]) + len(key[1]) + 1 for key in slots}
+        if parent[index] == index and len(constants[index]) < len(template) and constants[index]:
+            hosts[len(template), constants[index]].append(index)
+    lengths = {length for length, _ in hosts}
     for index in reversed(range(len(groups))):
-        if parent[index] != index or len(shapes[index]) - 1 not in hosts:
-            continue
         template = shapes[index]
-        for start in range(len(template) - 1):
-            first, second = template[start], template[start + 1]
-            if WILDCARD not in first and WILDCARD not in second:
-                continue
-            for host, token in slots.get((template[:start], template[start + 2:]), ()):
-                if _find(parent, host) != index and _spans(token, first, second):
-                    parent[index] = _find(parent, host)
-                    break
-            if parent[index] != index:
+        if parent[index] != index or len(template) - 1 not in lengths:
+            continue
+        for host in _run_candidates(template, constants[index], hosts):
+            if _find(parent, host) != index and _aligned(shapes[host], template):
+                parent[index] = _find(parent, host)
                 break
+
+
+def _run_candidates(template: Form, constant: Form, hosts: dict[tuple[int, Form], list[int]]
+                    ) -> list[int]:
+    """Hosts one token shorter with the same constants, or with one constant of B fewer."""
+    length = len(template) - 1
+    found = list(hosts.get((length, constant), ()))
+    at = 0
+    for position, token in enumerate(template):
+        if WILDCARD in token:
+            continue
+        if (position and WILDCARD in template[position - 1]) or (
+                position + 1 < len(template) and WILDCARD in template[position + 1]):
+            found.extend(hosts.get((length, constant[:at] + constant[at + 1:]), ()))
+        at += 1
+    return found
+
+
+def _aligned(host: Form, template: Form) -> bool:
+    """Is `template` `host` with one of its variable tokens spanning two tokens?"""
+    last = len(host) - 1
+    prefix = 0
+    while prefix <= last and host[prefix] == template[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix <= last and host[last - suffix] == template[last + 1 - suffix]:
+        suffix += 1
+    return any(_spans(host[s], template[s], template[s + 1])
+               for s in range(max(0, last - suffix), min(prefix, last) + 1))
 
 
 def _unquote(token: str) -> str:
