@@ -309,12 +309,14 @@ def _merge_runs(groups: list[Group], parent: list[int]) -> None:
     for index, template in enumerate(shapes):
         if parent[index] == index and len(constants[index]) < len(template) and constants[index]:
             hosts[len(template), constants[index]].append(index)
-    lengths = {length for length, _ in hosts}
+    sizes = {(length, len(constant)) for length, constant in hosts}
     for index in reversed(range(len(groups))):
-        template = shapes[index]
-        if parent[index] != index or len(template) - 1 not in lengths:
-            continue
-        for host in _run_candidates(template, constants[index], hosts):
+        template, constant = shapes[index], constants[index]
+        if parent[index] != index or len(constant) == len(template) or not (
+                (len(template) - 1, len(constant)) in sizes
+                or (len(template) - 1, len(constant) - 1) in sizes):
+            continue  # no value to span, or no host of the right size
+        for host in _run_candidates(template, constant, hosts):
             if _find(parent, host) != index and _aligned(shapes[host], template):
                 parent[index] = _find(parent, host)
                 break
