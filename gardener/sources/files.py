@@ -62,6 +62,9 @@ def read_stream(stream: TextIO, name: str) -> Iterator[RawEntry | Skip]:
     """Decode a JSON array of entries, or concatenated/line-delimited JSON values."""
     reader = _Reader(stream)
     first = reader.peek()
+    if first == "\ufeff":  # a UTF-8 BOM on stdin (files are opened as utf-8-sig)
+        reader.pos += 1
+        first = reader.peek()
     if first == "":
         yield Skip(name, "(file)", "the file is empty; an export with no entries is `[]`")
         return
