@@ -120,6 +120,14 @@ def test_utf8_bom(tmp_path: Path) -> None:
     assert items[0][ORIGIN_KEY] == f"{path}#0"
 
 
+def test_utf8_bom_on_stdin() -> None:
+    source = FileSource(["-"], stdin=io.StringIO("\ufeff" + json.dumps([entry(1)])))
+    items = list(source.read())
+    assert strip(items) == [entry(1)]
+    lines = read("\ufeff" + json.dumps(entry(2)) + "\n")
+    assert strip(lines) == [entry(2)]
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.json"
     path.write_text("  \n")
