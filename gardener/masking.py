@@ -87,9 +87,11 @@ _DAYS = frozenset("Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday
 _ZONES = frozenset(("GMT", "UTC", "Z", "AM", "PM", "am", "pm"))
 _OFFSET = re.compile(r"(?:GMT|UTC)[+-]<\*>[,.]?")
 _SIZE_WORD = re.compile(rf"{_SIZE_UNIT}[,;.)]?")
-_RUN_WORDS = frozenset(w + p for w in _MONTHS | {"B", "b", "byte", "bytes", "Byte", "Bytes"} |
-                       {f"{k}{i}{b}" for k in "KMGTP" for i in ("", "i") for b in "Bb"}
-                       for p in ("", ",", ";", ".", ")"))
+_PUNCT = ("", ",", ";", ".", ")")
+_MONTH_WORDS = frozenset(w + p for w in _MONTHS for p in _PUNCT)
+_SIZE_WORDS = frozenset(w + p for w in {"B", "b", "byte", "bytes", "Byte", "Bytes"} |
+                        {f"{k}{i}{b}" for k in "KMGTP" for i in ("", "i") for b in "Bb"}
+                        for p in _PUNCT)
 """Tokens that may end or carry a value spanning tokens: only then does `_join_runs` run."""
 _CACHE_LIMIT = 100_000
 _ID_DIGITS = 5
@@ -247,8 +249,10 @@ class Masker:
             for i in range(1, len(raw)):
                 if raw[i - 1] in _METHODS:
                     tokens[i] = self._route(raw[i])
-        if not _RUN_WORDS.isdisjoint(tokens) or '="' in message:
-            tokens = _join_runs(tokens)
+        months = not _MONTH_WORDS.isdisjoint(tokens)
+        sizes = not _SIZE_WORDS.isdisjoint(tokens)
+        if months or sizes or '="' in message:
+            tokens = _join_runs(tokens, months, sizes, '="' in message)
         return tokens
 
 
@@ -334,21 +338,28 @@ def _apply(token: str, spans: tuple[tuple[int, int], ...]) -> str:
     return _LIST.sub(WILDCARD, "".join(parts))
 
 
-def _join_runs(tokens: list[str]) -> list[str]:
-    """Fold values that span tokens: dates with names, sizes with units, quoted `key="a b"`."""
+def _join_runs(tokens: list[str], months: bool, sizes: bool, quotes: bool) -> list[str]:
+    """Fold values that span tokens: dates with names, sizes with units, quoted `key="a b"`.
+
+    The flags say which of them the message may hold, so only those are looked for.
+    """
     out: list[str] = []
     i, n = 0, len(tokens)
     while i < n:
         token = tokens[i]
-        word = token.rstrip(",")
-        run = (_date(tokens, i) or _size(tokens, i) or _quoted(tokens, i)) if (
-            token.startswith(WILDCARD) or word in _MONTHS or word in _DAYS or '="' in token
-        ) else None
+        run = None
+        if months and (token.startswith(WILDCARD) or token.rstrip(",") in _MONTHS
+                       or token.rstrip(",") in _DAYS):
+            run = _date(tokens, i)
+        if run is None and sizes and token == WILDCARD:
+            run = _size(tokens, i)
+        if run is None and quotes and '="' in token:
+            run = _quoted(tokens, i)
         if run:
             out.append(run[1])
             i = run[0]
         else:
-            out.append(tokens[i])
+            out.append(token)
             i += 1
     return out
 
