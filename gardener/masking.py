@@ -191,7 +191,8 @@ class Masker:
 
     def _word(self, token: str) -> str:
         """A token without digits: masked once, then remembered whole (words repeat)."""
-        masked = _apply(token, _spans(token)) if _may_hold_word_value(token) else token
+        # without digits only a URL, e-mail, path or literal can be a value
+        masked = _apply(token, _spans(token)) if _WORD_VALUE_HINT.search(token) else token
         if len(self._words) >= _CACHE_LIMIT:
             self._words.clear()
         self._words[token] = masked
@@ -313,14 +314,6 @@ def _spans(token: str) -> tuple[tuple[int, int], ...]:
     return ((start, start + len(core)),)
 
 
-def _may_hold_word_value(token: str) -> bool:
-    """Can a token without digits hold a value? Only a URL, e-mail, path or literal can."""
-    if "/" in token or "@" in token or "\\" in token:
-        return True
-    low = token.lower()
-    return "true" in low or "false" in low or "null" in low or "none" in low or "nil" in low
-
-
 def _apply(token: str, spans: tuple[tuple[int, int], ...]) -> str:
     """`token` with each span replaced by `<*>`; a list of values becomes one."""
     if not spans:
@@ -435,6 +428,7 @@ _KEY = re.compile(r"[(\[{]*[\w.-]*=")
 _STRUCTURE = re.compile(r"(<\*>|[()\[\]{}<>=:,;|\"'])")
 _RUNS = re.compile(r"(?:<\*>){2,}")
 _LABEL = re.compile(r"[(\[{]*[\w.-]+[=:](?=\S)")
+_WORD_VALUE_HINT = re.compile(r"[/@\\]|true|false|null|none|nil", re.IGNORECASE)
 _PLAIN_LABEL = re.compile(r"[A-Za-z_][A-Za-z_.-]*")
 _KEEP_EDGE = frozenset("/_.-\\*<>")
 """Characters a generalised token never keeps as its edge: they belong to values."""
