@@ -77,7 +77,7 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
     return LogEntry(
         insert_id=insert_id,
         timestamp=timestamp,
-        severity=_severity(raw, payload, http, message),
+        severity=_severity(raw, payload, http, message, bool(trace and trace.frames)),
         message=message,
         mining_text=mining_text,
         templated=templated,
@@ -210,7 +210,7 @@ def _audit_message(payload: Mapping[str, Any]) -> str:
 
 
 def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any], http: HttpSummary | None,
-              message: str) -> Severity:
+              message: str, traced: bool = False) -> Severity:
     value = raw.get("severity")
     severity = _to_severity(value, "severity") if value is not None else Severity.DEFAULT
     if severity is not Severity.DEFAULT:
@@ -225,6 +225,8 @@ def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any], http: HttpSumm
     prefix = _LEVEL_PREFIX.match(message)
     if prefix:  # uvicorn/gunicorn/print-style "ERROR: ..." on stderr with no severity
         return Severity.parse(prefix.group(1))
+    if traced:  # a stack trace printed to stderr (Cloud Run gives plain text no severity)
+        return Severity.ERROR
     if http and http.status:
         return (Severity.ERROR if http.status >= 500 else
                 Severity.WARNING if http.status >= 400 else Severity.INFO)
