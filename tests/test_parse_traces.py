@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from gardener.clusters import ClusterBuilder
 from gardener.entries import parse_entry
-from gardener.model import LogEntry, Severity
+from gardener.model import LogEntry, Priority, Severity
+from gardener.rules import prioritise
 from gardener.traces import parse_trace
 
 
@@ -200,3 +202,21 @@ def test_plain_multiline_text_is_not_a_trace() -> None:
     e = as_entry("config:\n  a: 1\n  b: 2")
     assert e.exception_type == ""
     assert not e.templated
+
+
+def test_trace_without_severity_is_an_error() -> None:
+    # Cloud Run gives plain stderr text no severity: a panic must not rank as normal output.
+    assert as_entry(go_panic()).severity is Severity.ERROR
+    assert as_entry(python_trace(), severity="DEFAULT").severity is Severity.ERROR
+    assert as_entry(java_trace(), severity="INFO").severity is Severity.INFO
+    assert as_entry("config:\n  a: 1").severity is Severity.DEFAULT
+
+
+def test_go_panic_without_severity_ranks_p0() -> None:
+    builder = ClusterBuilder()
+    for n in range(3):
+        builder.add(as_entry(go_panic(n, 40 + n, 100 + n)))
+    (cluster,) = builder.build()
+    assert cluster.count == 3
+    finding = prioritise(cluster, (), 3)
+    assert (finding.priority, finding.rule) == (Priority.P0, "default:go-panic")
