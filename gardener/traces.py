@@ -21,11 +21,12 @@ _PY_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrup
 _JAVA_FRAME = re.compile(r"^\s+at (?P<func>[\w$.<>/]+)\((?P<loc>[^)]*)\)", re.M)
 _JAVA_HEAD = re.compile(r"^(?:Exception in thread \"[^\"]*\" )?(?:Caused by: )?"
                         r"(?P<type>[a-zA-Z_$][\w$]*(?:\.[\w$]+)+)(?::\s?(?P<msg>.*))?$")
-_NODE_FRAME = re.compile(r"^\s+at (?:(?P<func>[^\s(]+(?: \[as \w+\])?) \()?(?P<loc>[^()\s]+?)"
+_NODE_FRAME = re.compile(r"^\s+at (?:async |new )?(?:(?P<func>[^\s(]+(?: \[as \w+\])?) \()?"
+                         r"(?P<loc>[^()\s]+?)"
                          r"(?::(?P<line>\d+))?(?::\d+)?\)?$", re.M)
 _NODE_HEAD = re.compile(r"^(?:Uncaught )?(?P<type>[A-Z]\w*(?:Error|Exception)|Error)"
                         r"(?: \[\w+\])?(?::\s?(?P<msg>.*))?$")
-_GO_FUNC = re.compile(r"^(?P<func>[\w./*()\-]+)\(.*\)$")
+_GO_FUNC = re.compile(r"^(?P<func>[\w./*()\[\]\-]+)\(.*\)$")  # [...]: generic functions
 _GO_FILE = re.compile(r"^\t(?P<file>\S+\.go):(?P<line>\d+)")
 
 
@@ -132,7 +133,10 @@ def _go(text: str) -> Trace:
     message = lines[0][len("panic: "):].strip() if lines[0].startswith("panic: ") else lines[0]
     funcs: list[str] = []
     location = None
-    for i, line in enumerate(lines):
+    # Frames above a `panic(...)` frame are the deferred recover (net/http's conn.serve.func1
+    # for "http: panic serving"), not where it broke: start below the last one.
+    start = max((i for i, line in enumerate(lines) if line.startswith("panic(")), default=0)
+    for i, line in enumerate(lines[start:], start):
         match = _GO_FUNC.match(line)
         if not match or i + 1 >= len(lines) or not _GO_FILE.match(lines[i + 1]):
             continue
