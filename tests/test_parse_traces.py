@@ -220,3 +220,40 @@ def test_go_panic_without_severity_ranks_p0() -> None:
     assert cluster.count == 3
     finding = prioritise(cluster, (), 3)
     assert (finding.priority, finding.rule) == (Priority.P0, "default:go-panic")
+
+
+def test_node_async_and_constructor_frames() -> None:
+    def trace(message: str) -> str:
+        return (f"TypeError: {message}\n"
+                "    at async getUser (/srv/app/src/users.js:17:9)\n"
+                "    at async Promise.all (index 0)\n"
+                "    at new Handler (/srv/app/src/api.js:5:3)\n")
+    a, b = as_entry(trace("x is not a function")), as_entry(trace("y is not a function"))
+    assert a.templated
+    assert a.mining_text == "TypeError at src/users.js in getUser < src/api.js in Handler"
+    assert a.mining_text == b.mining_text
+
+
+GO_RECOVERED = (
+    "2025/09/15 23:46:21 http: panic serving 10.0.0.1:{port}: runtime error: invalid memory "
+    "address or nil pointer dereference\n"
+    "goroutine {goroutine} [running]:\n"
+    "net/http.(*conn).serve.func1()\n"
+    "\t/usr/local/go/src/net/http/server.go:1868 +0xb9\n"
+    "panic({{0x6d0fe0?, 0x9a1e30?}})\n"
+    "\t/usr/local/go/src/runtime/panic.go:920 +0x270\n"
+    "main.{handler}(0x0?, 0xc0001a2000?)\n"
+    "\t/src/app/main.go:17 +0x1d\n"
+    "main.Map[...](...)\n"
+    "\t/src/app/generic.go:9 +0x1d\n"
+)
+
+
+def test_go_recovered_http_panic_keys_on_the_handler() -> None:
+    e = as_entry(GO_RECOVERED.format(port=5555, goroutine=33, handler="getOrder"))
+    assert e.exception_type == "panic"
+    assert e.mining_text == "panic at main.getOrder < main.Map[...]"
+    assert e.source_location is not None and e.source_location.function == "main.getOrder"
+    same = as_entry(GO_RECOVERED.format(port=6001, goroutine=907, handler="getOrder"))
+    other = as_entry(GO_RECOVERED.format(port=5555, goroutine=33, handler="listOrders"))
+    assert same.mining_text == e.mining_text != other.mining_text
