@@ -84,6 +84,9 @@ def test_zap_caller_and_stacktrace() -> None:
     assert e.severity is Severity.ERROR
     assert e.source_location == SourceLocation("pkg/x.go", 42)
     assert e.message.startswith("upstream call failed")
+    # zap attaches a stacktrace to every Error log: that is no panic, and the message clusters.
+    assert e.exception_type != "panic"
+    assert e.mining_text == "upstream call failed"
 
 
 def test_logrus() -> None:
