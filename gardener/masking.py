@@ -483,8 +483,8 @@ def _skeleton(values: Collection[str]) -> str | None:
 
 def _edge(values: Collection[str], reverse: bool) -> str:
     """Punctuation that every value starts (or ends, read backwards) with."""
-    ordered = sorted(v[::-1] for v in values) if reverse else sorted(values)
-    first, last = ordered[0], ordered[-1]  # the common prefix of all is theirs
+    ordered = [v[::-1] for v in values] if reverse else values
+    first, last = min(ordered), max(ordered)  # the common prefix of all is theirs
     out = []
     for a, b in zip(first, last, strict=False):
         if a != b or a.isalnum() or a in _KEEP_EDGE:

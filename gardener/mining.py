@@ -251,6 +251,9 @@ def _merge(groups: list[Group]) -> list[Group]:
         members[_find(parent, index)].append(index)
     merged = []
     for indexes in members.values():
+        if len(indexes) == 1:
+            merged.append(groups[indexes[0]])
+            continue
         head = groups[min(indexes)]  # the template most of the messages have
         keys = tuple(k for i in indexes for k in groups[i].keys)
         merged.append(Group(keys, head.template, head.variable,
