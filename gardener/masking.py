@@ -60,6 +60,7 @@ _NUMBER = rf"[-+<>~]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?={_UNIT}?{_END})"
 
 
 def _compile() -> re.Pattern[str]:
+    """One regex for every shape, each position trying only the shapes of its first character."""
     branches = []
     for kind, first in _FIRST.items():
         shapes = "|".join(shape for shape, kinds in _SHAPES if kind in kinds)
@@ -162,6 +163,7 @@ class Masker:
         return form
 
     def _remember(self, shape: bytes, form: tuple[str, ...] | _Named) -> None:
+        """Keep the result for a message shape (the cache is bounded: full, it starts over)."""
         if len(self._forms) >= _CACHE_LIMIT:
             self._forms.clear()
         self._forms[shape] = form
@@ -215,6 +217,7 @@ class Masker:
                           else None)
 
     def _mask(self, message: str, shape: bytes | None) -> list[str]:
+        """`mask`, given the message's shape (None when not ASCII)."""
         raw = message.split()
         words = self._words
         out: list[str | None] = list(map(words.get, raw))  # most tokens: words seen before
@@ -387,6 +390,7 @@ def _date(tokens: list[str], i: int) -> tuple[int, str] | None:
 
 
 def _is_value(token: str) -> bool:
+    """A masked value, maybe followed by `,` or `.`."""
     return token.rstrip(",.") == WILDCARD
 
 

@@ -219,6 +219,7 @@ def _splits_on(position: int, distinct: int, values: set[str]) -> bool:
 
 
 def _by(keys: list[int], value: Any) -> list[list[int]]:
+    """`keys` partitioned by `value(key)`, parts in the order of their values."""
     parts: dict[str, list[int]] = defaultdict(list)
     for key in keys:
         parts[value(key)].append(key)
@@ -226,6 +227,7 @@ def _by(keys: list[int], value: Any) -> list[list[int]]:
 
 
 def _make(forms: Sequence[Form], counts: Sequence[int], keys: list[int]) -> Group:
+    """The group of `keys`: its template keeps what they share, `<*>` where they differ."""
     if len(keys) == 1:
         return Group((keys[0],), forms[keys[0]], frozenset(), counts[keys[0]])
     template = []
@@ -262,6 +264,7 @@ def _merge(groups: list[Group]) -> list[Group]:
 
 
 def _find(parent: list[int], index: int) -> int:
+    """Union-find root of `index`, halving paths on the way."""
     while parent[index] != index:
         parent[index] = parent[parent[index]]
         index = parent[index]
@@ -441,6 +444,7 @@ class Miner:
         return key
 
     def _key(self, form: Form) -> int:
+        """The key of `form`: known, folded into a learned form, or new."""
         key = self._key_of_form.get(form)
         if key is None:
             key = self._learned_key(form)
@@ -521,6 +525,7 @@ class Miner:
         return self._templates[cluster_id][0]
 
     def _cluster(self, cluster_id: int) -> MinedCluster:
+        """The `MinedCluster` of an id as of the last grouping."""
         cluster = self._clusters.get(cluster_id)
         if cluster is None:  # made on demand: `mine` needs no fingerprints
             template, size = self._templates[cluster_id]
@@ -529,6 +534,7 @@ class Miner:
         return cluster
 
     def _regroup(self) -> None:
+        """Group every form again and give each group its stable id."""
         groups = group(self._forms, self._counts)
         templates = {}
         for cluster_id, found in zip(self._stable_ids(groups), groups, strict=True):
@@ -603,6 +609,7 @@ class Miner:
         return miner
 
     def _load(self, data: Mapping[str, Any]) -> None:
+        """Fill an empty miner from `to_json` data; raises on anything inconsistent."""
         self._next_id = int(data["next_id"])
         aliases: list[int] = []
         for form, count, cluster_id, alias in data["keys"]:
