@@ -43,7 +43,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "workload_identity_provider": "", "service_account": "", "project_id": "", "service": "",
     "cluster": "", "namespace": "", "container": "", "window": "1h", "filter": "",
     "min_severity": "DEFAULT", "max_entries": "5000", "config": DEFAULT_CONFIG, "fail_on": "P0",
-    "publish": "auto", "issue_min_priority": "P1", "github_token": "", "dry_run": "false",
+    "publish": "auto", "issue_min_priority": "P3", "github_token": "", "dry_run": "false",
 }
 """Every input of action.yml with its default there (a test keeps the two in step)."""
 SECRET_ENV = ("INPUT_GITHUB_TOKEN", "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",

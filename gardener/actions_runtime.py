@@ -318,6 +318,7 @@ def outputs_for(doc: Mapping[str, Any] | None, code: int, files: tuple[str, str]
         "p0_clusters": str((summary.get("by_priority") or {}).get("P0", 0)) if doc else "",
         # Without a baseline no cluster has a status, and "new" is unknown rather than 0.
         "new_clusters": str(statuses.count("new")) if statuses else "",
+        "spiking_clusters": str(statuses.count("spiking")) if statuses else "",
         "worklog_json": files[0], "worklog_markdown": files[1], "comment_url": comment_url,
     }
 

@@ -60,7 +60,7 @@ def test_defaults_give_a_cloud_run_read_of_the_last_hour(tmp_path: Path) -> None
     inputs = parse_inputs(env_of(), tmp_path)
     assert inputs.window == Window(since=timedelta(hours=1))
     assert inputs.min_severity is Severity.DEFAULT and inputs.max_entries == 5000
-    assert inputs.publish is PublishMode.AUTO and inputs.issue_min_priority is Priority.P1
+    assert inputs.publish is PublishMode.AUTO and inputs.issue_min_priority is Priority.P3
     assert inputs.fail_on == "P0" and inputs.dry_run is False
     assert inputs.config == ""  # no .gardener.yml in the workspace: built-in rules
 

@@ -154,10 +154,12 @@ def test_outputs_from_a_worklog() -> None:
                  cluster("C3", "P3", status="new"), passed=False)
     values = rt.outputs_for(doc, 1, (".log-gardener/w.json", ".log-gardener/w.md"), "u")
     assert values == {"verdict": "fail", "max_priority": "P0", "clusters": "3",
-                      "p0_clusters": "2", "new_clusters": "2",
+                      "p0_clusters": "2", "new_clusters": "2", "spiking_clusters": "0",
                       "worklog_json": ".log-gardener/w.json",
                       "worklog_markdown": ".log-gardener/w.md", "comment_url": "u"}
     assert rt.outputs_for(doc_of(cluster("C1", "P2")), 0, ("", ""), "")["new_clusters"] == ""
+    spiking = doc_of(cluster("C1", "P1", status="spiking"), cluster("C2", "P4", status="known"))
+    assert rt.outputs_for(spiking, 0, ("", ""), "")["spiking_clusters"] == "1"
 
 
 def test_published_url_prefers_the_comment_then_issues() -> None:
