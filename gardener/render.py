@@ -75,7 +75,7 @@ def overview(doc: Mapping[str, Any]) -> str:
     lines.append(f"- **Entries:** {entries['total']:,} read, {entries['analysed']:,} "
                  f"analysed{skipped}{cut}")
     total = entries["analysed"] or 1
-    severities = " · ".join(f"{name} {n:,} ({_pct(n / total)})"
+    severities = " · ".join(f"{name} {n:,} ({pct(n / total)})"
                             for name, n in doc["severity_counts"].items())
     if severities:
         lines.append(f"- **Severity:** {severities}")
@@ -87,7 +87,8 @@ def _entries(count: int) -> str:
     return f"{count:,} entry" if count == 1 else f"{count:,} entries"
 
 
-def _pct(share: float) -> str:
+def pct(share: float) -> str:
+    """`0.0902` -> `9.0%`; small shares keep two decimals."""
     pct = share * 100
     return f"{pct:.2f}%" if pct < 1 else f"{pct:.1f}%"
 
@@ -107,7 +108,7 @@ def cluster_table(clusters: Sequence[Mapping[str, Any]]) -> str:
         status = f" · {c['status']}" if c.get("status") and c["status"] != "known" else ""
         muted = " (muted)" if c["muted"] else ""
         rows.append(f"| {c['id']} | {c['priority']}{status}{muted} | {inline(c['title'], 120)} | "
-                    f"{c['count']:,}{_rate(c)} | {_pct(c['share'])} | {_time(c['first_seen'])} | "
+                    f"{c['count']:,}{_rate(c)} | {pct(c['share'])} | {_time(c['first_seen'])} | "
                     f"{_time(c['last_seen'])} |")
     return "\n".join(rows)
 
@@ -124,7 +125,7 @@ def cluster_section(c: Mapping[str, Any]) -> str:
     """One cluster: counts, template, locations, timeline, samples, how to reproduce."""
     severities = " · ".join(f"{k} {v:,}" for k, v in c["severity_counts"].items())
     lines = [f"## {c['id']} · {c['priority']} · {inline(c['title'], 120)}", "",
-             f"**{_entries(c['count'])} ({_pct(c['share'])})** · {severities} · "
+             f"**{_entries(c['count'])} ({pct(c['share'])})** · {severities} · "
              f"first {c['first_seen']} · last {c['last_seen']}"]
     if c.get("status"):
         base = c.get("baseline_count")
@@ -136,7 +137,7 @@ def cluster_section(c: Mapping[str, Any]) -> str:
     if c.get("exception_type"):
         lines.append(f"- **Exception:** {code(c['exception_type'])}")
     if c["source_locations"]:
-        locs = ", ".join(code(_location(loc)) + f" ×{loc['count']:,}"
+        locs = ", ".join(code(location(loc)) + f" ×{loc['count']:,}"
                          for loc in c["source_locations"][:5])
         lines.append(f"- **Source locations:** {locs}")
     if c["resources"]:
@@ -163,9 +164,12 @@ def cluster_section(c: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _location(loc: Mapping[str, Any]) -> str:
-    text = loc["file"] if loc["line"] is None else f"{loc['file']}:{loc['line']}"
-    return f"{text} ({loc['function']})" if loc["function"] else text
+def location(loc: Mapping[str, Any]) -> str:
+    """`file:line (function)` for a source location of the worklog document."""
+    text = str(loc.get("file", ""))
+    if loc.get("line") is not None:
+        text += f":{loc['line']}"
+    return f"{text} ({loc['function']})" if loc.get("function") else text
 
 
 def _resource(r: Mapping[str, Any]) -> str:

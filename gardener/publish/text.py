@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from gardener.markup import code, inline
 from gardener.redact import redact
+# Shared with the full worklog; re-exported so the publisher's modules import from one place.
+from gardener.render import location as location
+from gardener.render import pct as pct
 
 # GitHub rejects issue and comment bodies longer than this many characters (HTTP 422).
 GITHUB_BODY_LIMIT = 65_536
@@ -53,25 +55,11 @@ def logs_link(url: str) -> str:
     return link("Open in Logs Explorer", url)
 
 
-def pct(share: float) -> str:
-    """`0.0902` -> `9.0%`; small shares keep two decimals."""
-    value = share * 100
-    return f"{value:.2f}%" if value < 1 else f"{value:.1f}%"
-
-
 def clock(stamp: str | None) -> str:
     """`2025-09-15T23:46:30Z` -> `2025-09-15 23:46:30 UTC` (empty stays empty)."""
     if not stamp:
         return ""
     return f"{stamp[:10]} {stamp[11:19]} UTC" if len(stamp) >= 19 else safe(stamp, 40)
-
-
-def location(loc: Mapping[str, Any]) -> str:
-    """`file:line (function)` for a source location."""
-    text = str(loc.get("file", ""))
-    if loc.get("line") is not None:
-        text += f":{loc['line']}"
-    return f"{text} ({loc['function']})" if loc.get("function") else text
 
 
 def severities(counts: Mapping[str, int]) -> str:
