@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from gardener.markup import code, inline
 from gardener.redact import redact
+
 # Shared with the full worklog; re-exported so the publisher's modules import from one place.
 from gardener.render import location as location
 from gardener.render import pct as pct
