@@ -83,8 +83,7 @@ buildah bud --quiet --layers=false --pull-never \
 echo "build_seconds: $(elapsed "$t0")"
 
 # 3. Size: the image, the base it was built on, and so what our stage adds on top of any base.
-size_of() { buildah inspect --type image --format '{{.FromImageID}}' "$1" >/dev/null
-            buildah images --noheading --format '{{.Size}}' "$1" | head -1; }
+size_of() { buildah images --noheading --format '{{.Size}}' "$1" | head -1; }
 rm -f "$work/image.tar" "$work/base.tar"
 buildah push --quiet "$image" "docker-archive:$work/image.tar:$image" >/dev/null
 buildah push --quiet "$base_image" "docker-archive:$work/base.tar:$base_image" >/dev/null
@@ -109,7 +108,6 @@ done
 # of gardener.action and the publisher, parsing, outputs), against the same on the host's venv.
 # The buildah run overhead (setting up the chroot) is measured with `true` and subtracted.
 python="$here/.venv/bin/python"
-run_in() { buildah run --network host --user 1001:1001 "${@:2}" "$ctr" -- "$1"; }
 median_ms() {  # median wall time of N runs of "$@", in ms (a non-zero exit is expected)
   local times=() i t0
   for ((i = 0; i < runs; i++)); do
@@ -135,5 +133,5 @@ awk -v a="$((image_ms - overhead))" -v b="$host_ms" 'BEGIN { printf "startup_rat
 # environment starts them on 127.0.0.1): a P0 deploy, a healthy one, and a bad input.
 t0=$(seconds)
 GARDENER_IMAGE_RUN="buildah run --network host --user 1001:1001 {opts} $ctr -- ${entry[*]}" \
-  "$python" -m pytest -q -p no:randomly "$here/tests/test_action_image.py"
+  "$python" -m pytest -q "$here/tests/test_action_image.py"
 echo "image_e2e_seconds: $(elapsed "$t0")"
