@@ -42,7 +42,7 @@ DEFAULT_CONFIG = ".gardener.yml"
 INPUT_DEFAULTS: dict[str, str] = {
     "workload_identity_provider": "", "service_account": "", "project_id": "", "service": "",
     "cluster": "", "namespace": "", "container": "", "window": "1h", "filter": "",
-    "min_severity": "DEFAULT", "max_entries": "5000", "config": DEFAULT_CONFIG, "fail_on": "P0",
+    "min_severity": "DEFAULT", "max_entries": "5000", "config": DEFAULT_CONFIG, "fail_on": "",
     "publish": "auto", "issue_min_priority": "P3", "github_token": "", "dry_run": "false",
 }
 """Every input of action.yml with its default there (a test keeps the two in step)."""
@@ -109,7 +109,7 @@ class ActionInputs:
     config: str
     """Path of the rules file (relative to the workspace), or "" when none should be read."""
     fail_on: str
-    """The gate's `--fail-on` spec, already checked."""
+    """The gate's `--fail-on` spec, already checked; "" for the config's, else P0."""
     publish: PublishMode
     """Where the worklog goes."""
     issue_min_priority: Priority
@@ -163,7 +163,8 @@ def parse_inputs(env: Mapping[str, str], workspace: Path) -> ActionInputs:
     if not re.fullmatch(r"[1-9]\d{0,6}", get["max_entries"]):
         raise ConfigError(f"input max_entries: {get['max_entries']!r} is not a whole number "
                           "from 1 to 9999999", fix="e.g. max_entries: 5000")
-    parse_fail_on(get["fail_on"])
+    if get["fail_on"]:  # empty: the config's fail_on, else P0 (decided by the CLI)
+        parse_fail_on(get["fail_on"])
     return ActionInputs(
         workload_identity_provider=get["workload_identity_provider"],
         service_account=get["service_account"], project_id=get["project_id"],
@@ -261,8 +262,8 @@ def analyze_argv(inputs: ActionInputs, window: list[str], json_out: Path,
     """`gardener analyze ...` for these inputs (Cloud Logging source, both worklog files)."""
     argv = ["analyze", "--project", inputs.project_id, *window,
             "--min-severity", inputs.min_severity.name, "--max-entries", str(inputs.max_entries),
-            "--fail-on", inputs.fail_on, "--json", str(json_out), "--markdown", str(markdown_out)]
-    for flag, value in (("--service", inputs.service), ("--gke-cluster", inputs.cluster),
+            "--json", str(json_out), "--markdown", str(markdown_out)]
+    for flag, value in (("--fail-on", inputs.fail_on), ("--service", inputs.service), ("--gke-cluster", inputs.cluster),
                         ("--namespace", inputs.namespace), ("--container", inputs.container),
                         ("--filter", inputs.filter), ("--config", inputs.config),
                         ("--workload-identity-provider", inputs.workload_identity_provider),

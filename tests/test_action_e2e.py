@@ -206,3 +206,24 @@ def test_bad_input_is_exit_2_before_anything_is_read(
     assert error["title"] == "Log Gardener: bad input or configuration"
     assert error["message"].startswith("input dry_run: 'yes' is not a boolean")
     assert google.calls == [] and github.log == []
+
+
+def test_the_workspace_config_decides_the_gate_when_fail_on_is_empty(
+        tmp_path: Path, google: FakeGoogle, github: FakeGitHub) -> None:
+    google.set_entries(example_entries())
+    job = prepare(tmp_path, google, github, "push", publish="none")
+    (job.workspace / ".gardener.yml").write_text("version: 1\nfail_on: never\n")
+    job = run(job)
+    assert (job.code, job.outputs["verdict"], job.outputs["max_priority"]) == (0, "pass", "P0")
+
+
+def test_a_bad_config_is_exit_2_with_its_position(
+        tmp_path: Path, google: FakeGoogle, github: FakeGitHub) -> None:
+    google.set_entries(example_entries())
+    job = prepare(tmp_path, google, github, "push", config="ops/gardener.yml")
+    (job.workspace / "ops").mkdir()
+    (job.workspace / "ops" / "gardener.yml").write_text("version: 1\nfail_on: P0\nrulez: []\n")
+    job = run(job)
+    assert job.code == 2 and job.outputs["verdict"] == "error"
+    [error] = job.annotations("error")
+    assert "gardener.yml:3" in error["message"] and "rulez" in error["message"]

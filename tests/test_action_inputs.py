@@ -61,7 +61,7 @@ def test_defaults_give_a_cloud_run_read_of_the_last_hour(tmp_path: Path) -> None
     assert inputs.window == Window(since=timedelta(hours=1))
     assert inputs.min_severity is Severity.DEFAULT and inputs.max_entries == 5000
     assert inputs.publish is PublishMode.AUTO and inputs.issue_min_priority is Priority.P3
-    assert inputs.fail_on == "P0" and inputs.dry_run is False
+    assert inputs.fail_on == "" and inputs.dry_run is False
     assert inputs.config == ""  # no .gardener.yml in the workspace: built-in rules
 
 
@@ -208,7 +208,7 @@ def test_analyze_argv_passes_only_what_was_given(tmp_path: Path) -> None:
     assert argv[argv.index("--filter") + 1] == 'severity>=ERROR OR textPayload:"panic"'
     assert argv[argv.index("--workload-identity-provider") + 1] == WIF
     assert "--gke-cluster" not in argv and "--service-account" not in argv
-    assert "--config" not in argv
+    assert "--config" not in argv and "--fail-on" not in argv  # the config's, else P0
 
 
 def test_load_event(tmp_path: Path) -> None:
