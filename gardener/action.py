@@ -263,8 +263,9 @@ def analyze_argv(inputs: ActionInputs, window: list[str], json_out: Path,
     argv = ["analyze", "--project", inputs.project_id, *window,
             "--min-severity", inputs.min_severity.name, "--max-entries", str(inputs.max_entries),
             "--json", str(json_out), "--markdown", str(markdown_out)]
-    for flag, value in (("--fail-on", inputs.fail_on), ("--service", inputs.service), ("--gke-cluster", inputs.cluster),
-                        ("--namespace", inputs.namespace), ("--container", inputs.container),
+    for flag, value in (("--fail-on", inputs.fail_on), ("--service", inputs.service),
+                        ("--gke-cluster", inputs.cluster), ("--namespace", inputs.namespace),
+                        ("--container", inputs.container),
                         ("--filter", inputs.filter), ("--config", inputs.config),
                         ("--workload-identity-provider", inputs.workload_identity_provider),
                         ("--service-account", inputs.service_account)):
