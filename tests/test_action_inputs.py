@@ -218,3 +218,16 @@ def test_load_event(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(InputError, match="cannot read the event payload"):
         load_event({"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(tmp_path / "bad.json")})
+
+
+def test_credentials_from_google_github_actions_auth_are_found_in_the_workspace(
+        tmp_path: Path) -> None:
+    from gardener.action import container_env
+
+    (tmp_path / "gha-creds-0a1b2c3d.json").write_text("{}")
+    runner_path = "/home/runner/work/shop/shop/gha-creds-0a1b2c3d.json"
+    env = container_env({"GOOGLE_APPLICATION_CREDENTIALS": runner_path, "X": "1"}, tmp_path)
+    assert env == {"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "gha-creds-0a1b2c3d.json"),
+                   "X": "1"}
+    missing = {"GOOGLE_APPLICATION_CREDENTIALS": "/nowhere/key.json"}
+    assert container_env(missing, tmp_path) == missing  # left for auth to report clearly
