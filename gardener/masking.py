@@ -213,8 +213,9 @@ class Masker:
 
     def mask(self, message: str) -> list[str]:
         """Tokens of `message` with typed values replaced by `<*>`."""
-        return self._mask(message, message.encode().translate(_SHAPE) if message.isascii()
-                          else None)
+        # str.split also splits at \x1c-\x1f, bytes.split does not: shapes would misalign.
+        ascii_split = message.isascii() and not _STR_ONLY_SPACES.search(message)
+        return self._mask(message, message.encode().translate(_SHAPE) if ascii_split else None)
 
     def _mask(self, message: str, shape: bytes | None) -> list[str]:
         """`mask`, given the message's shape (None when not ASCII)."""
@@ -428,6 +429,7 @@ def mask(message: str) -> list[str]:
     return _DEFAULT.mask(message)
 
 
+_STR_ONLY_SPACES = re.compile("[\x1c-\x1f]")
 _KEY = re.compile(r"[(\[{]*[\w.-]*=")
 _STRUCTURE = re.compile(r"(<\*>|[()\[\]{}<>=:,;|\"'])")
 _RUNS = re.compile(r"(?:<\*>){2,}")
