@@ -18,10 +18,13 @@ from gardener.traces import parse_trace
 
 SOURCE_LOCATION_KEY = "logging.googleapis.com/sourceLocation"
 TRACE_KEY = "logging.googleapis.com/trace"
+LABELS_KEY = "logging.googleapis.com/labels"
 _MESSAGE_KEYS = ("message", "msg", "event", "log", "textPayload", "text")
 _ERROR_KEYS = ("error", "err", "exception", "exc_info")
-_STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "traceback")
-_SPECIAL_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS))
+_ECS_ERROR_KEYS = ("error.type", "error.message")  # ecs-logging-java/-nodejs write them flat
+_STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "traceback",
+               "error.stack_trace")
+_SPECIAL_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS, *_ECS_ERROR_KEYS))
 _LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
 # pino/bunyan numeric levels (10 trace ... 60 fatal).
@@ -29,6 +32,7 @@ _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40
                    50: Severity.ERROR, 60: Severity.CRITICAL}
 _SEVERITY_NAMES = {s.name: s for s in Severity}
 _LEVEL_PREFIX = re.compile(r"^\[?(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?[:\s]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _API_VERSION = re.compile(r"^v\d+(?:(?:alpha|beta|rc)\d*)?$", re.IGNORECASE)
 _ROUTE_SEGMENT = re.compile(
     r"^(?:\d+|[0-9a-fA-F-]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
@@ -85,7 +89,7 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         resource_labels=_str_map(resource.get("labels"), "resource.labels"),
         labels=_str_map(raw.get("labels"), "labels"),
         log_name=str(raw.get("logName") or ""),
-        logger=_logger(payload),
+        logger=_logger(payload, raw.get("labels")),
         source_location=location,
         trace=str(raw.get("trace") or payload.get(TRACE_KEY) or ""),
         http=http,
@@ -105,13 +109,15 @@ def _timestamp(raw: Mapping[str, Any]) -> datetime:
         raise EntryError("timestamp", "no timestamp or receiveTimestamp; export with "
                          "--format=json so every entry carries its timestamp")
     if not isinstance(value, str):
-        raise EntryError(field, f"{field} must be an RFC 3339 string, got {type(value).__name__}")
+        raise EntryError(field, f"{field} must be an RFC 3339 string, got "
+                         f"{type(value).__name__}; write it like \"2025-09-15T23:46:21.123Z\"")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise EntryError(field, f"{field} {value[:40]!r} is not RFC 3339 "
-                         "(e.g. 2025-09-15T23:46:21.123Z)") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        # RFC 3339 allows a lower-case `t` and `z`; fromisoformat does not.
+        parsed = datetime.fromisoformat(value.upper())
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 9999 + an offset leaves the range
+        raise EntryError(field, f"{field} {value[:40]!r} is not an RFC 3339 time in range; "
+                         "write it like 2025-09-15T23:46:21.123Z") from None
 
 
 def _payload(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,13 +125,16 @@ def _payload(raw: Mapping[str, Any]) -> dict[str, Any]:
         value = raw.get(key)
         if value is not None:
             if not isinstance(value, dict):
-                raise EntryError(key, f"{key} must be a JSON object, got {type(value).__name__}")
+                raise EntryError(key, f"{key} must be a JSON object, got {type(value).__name__}; "
+                                 "put plain text in textPayload instead")
             return value
     text = raw.get("textPayload")
     if text is not None and not isinstance(text, str):
-        raise EntryError("textPayload", f"textPayload must be a string, got {type(text).__name__}")
+        raise EntryError("textPayload", f"textPayload must be a string, got "
+                         f"{type(text).__name__}; structured payloads go in jsonPayload")
     if text is None and raw.get("httpRequest") is None:
-        raise EntryError("payload", "no textPayload, jsonPayload, protoPayload or httpRequest")
+        raise EntryError("payload", "no textPayload, jsonPayload, protoPayload or httpRequest; "
+                         "export whole entries (gcloud logging read --format=json)")
     return {}
 
 
@@ -171,6 +180,8 @@ def _error_text(payload: Mapping[str, Any]) -> str:
     """`error`/`err` as loggers write it: a string, or {type, value|message} (bunyan, Sentry)."""
     for key in _ERROR_KEYS:
         value = payload.get(key)
+        if value is None and key == "error" and not payload.keys().isdisjoint(_ECS_ERROR_KEYS):
+            value = {"type": payload.get("error.type"), "message": payload.get("error.message")}
         if isinstance(value, str) and value.strip() and "\n" not in value:
             return value.strip()
         if isinstance(value, dict):
@@ -235,8 +246,12 @@ def _severity(raw: Mapping[str, Any], payload: Mapping[str, Any], http: HttpSumm
 
 def _to_severity(value: object, field: str) -> Severity:
     if isinstance(value, bool):
-        raise EntryError(field, f"{field} must be a LogSeverity name or number, got a boolean")
+        raise EntryError(field, f"{field} must be a LogSeverity name or number, got a boolean; "
+                         "write e.g. \"ERROR\" or 500")
     if isinstance(value, int):
+        if value < 0:
+            raise EntryError(field, f"{field} {value} is negative; use a LogSeverity name or a "
+                             "number from 0 (DEFAULT) to 800 (EMERGENCY)")
         return _NUMERIC_LEVELS.get(value) or Severity.parse(str(value))
     if isinstance(value, str):
         known = _SEVERITY_NAMES.get(value)
@@ -247,19 +262,23 @@ def _to_severity(value: object, field: str) -> Severity:
         except ValueError as err:
             raise EntryError(field, f"{field}: {err}") from None
     raise EntryError(field, f"{field} must be a LogSeverity name or number, "
-                     f"got {type(value).__name__}")
+                     f"got {type(value).__name__}; write e.g. \"ERROR\" or 500")
 
 
 def _http(value: object) -> HttpSummary | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise EntryError("httpRequest", "httpRequest must be a JSON object")
+        raise EntryError("httpRequest", f"httpRequest must be a JSON object, got "
+                         f"{type(value).__name__}; remove it or write it as an object")
+    if not value.keys() & {"requestMethod", "requestUrl", "status"}:
+        return None  # `"httpRequest": {}`, as StructuredLogHandler writes outside a request
     status = value.get("status")
-    if isinstance(status, str) and status.isdigit():
+    if isinstance(status, str) and _is_number(status):
         status = int(status)
-    if status is not None and not isinstance(status, int):
-        raise EntryError("httpRequest.status", "httpRequest.status must be an integer")
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
+        raise EntryError("httpRequest.status", f"httpRequest.status must be an HTTP status code, "
+                         f"got {str(status)[:20]!r}; write a number like 503, or omit it")
     latency = value.get("latency")
     latency_s = None
     if isinstance(latency, str) and latency.endswith("s"):
@@ -275,7 +294,7 @@ def _http(value: object) -> HttpSummary | None:
 def route_shape(url: str) -> str:
     """`https://h/api/users/42/orders?x=1` -> `/api/users/<*>/orders`: the route, not the URL."""
     path = url.split("?", 1)[0].split("#", 1)[0]
-    if "://" in path:
+    if _SCHEME.match(path):  # only a leading scheme: `/r/https://x` is a path, not a host
         path = "/" + path.split("://", 1)[1].partition("/")[2]
     return _path_shape(path)
 
@@ -291,18 +310,16 @@ def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> Sour
     value = raw.get("sourceLocation") or payload.get(SOURCE_LOCATION_KEY)
     if isinstance(value, dict) and value.get("file"):
         line = value.get("line")
-        number = int(line) if isinstance(line, int | str) and str(line).isdigit() else None
+        number = int(line) if isinstance(line, int | str) and _is_number(str(line)) else None
         return SourceLocation(str(value["file"]), number, str(value.get("function") or ""))
     caller = payload.get("caller")  # zap / zerolog: "pkg/file.go:42"
     if isinstance(caller, str) and ":" in caller:
         file, _, line = caller.rpartition(":")
-        return SourceLocation(file, int(line) if line.isdigit() else None)
+        return SourceLocation(file, int(line) if _is_number(line) else None)
     return None
 
 
-def _logger(payload: Mapping[str, Any]) -> str:
-    if not payload:
-        return ""
+def _logger(payload: Mapping[str, Any], labels: object) -> str:
     for key in _LOGGER_KEYS:
         value = _lookup(payload, key)
         if isinstance(value, str) and value:
@@ -310,7 +327,17 @@ def _logger(payload: Mapping[str, Any]) -> str:
     context = payload.get("context")
     if isinstance(context, dict) and isinstance(context.get("name"), str):
         return str(context["name"])
+    # google-cloud-logging's StructuredLogHandler and CloudLoggingHandler: the agent moves
+    # `logging.googleapis.com/labels` into the entry's labels.
+    for source in (labels, payload.get(LABELS_KEY)):
+        if isinstance(source, dict) and isinstance(source.get("python_logger"), str):
+            return str(source["python_logger"])
     return ""
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also accepts `²`, which `int` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _lookup(payload: Mapping[str, Any], key: str) -> Any:

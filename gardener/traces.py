@@ -15,6 +15,7 @@ TOP_FRAMES = 3
 """How many frames identify a trace: enough to tell call sites apart, few enough to survive
 refactors far from the failure."""
 
+_PY_HEADER = "Traceback (most recent call last):"
 _PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)', re.M)
 _PY_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Timeout"
                      r"|Failure|Fault|[A-Z]\w*))(?::\s?(?P<msg>.*))?$")
@@ -28,6 +29,8 @@ _NODE_HEAD = re.compile(r"^(?:Uncaught )?(?P<type>[A-Z]\w*(?:Error|Exception)|Er
                         r"(?: \[\w+\])?(?::\s?(?P<msg>.*))?$")
 _GO_FUNC = re.compile(r"^(?P<func>[\w./*()\[\]\-]+)\(.*\)$")  # [...]: generic functions
 _GO_FILE = re.compile(r"^\t(?P<file>\S+\.go):(?P<line>\d+)")
+_GO_KIND = re.compile(r"^(?:runtime error|fatal error): [^\[\d]*")
+"""The Go runtime's own panics and throws: a fixed text up to the first value (`[5]`, `0x18`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +45,23 @@ class Trace:
     """Top frames as `file in function`, innermost first where the language says so."""
     location: SourceLocation | None
     """The innermost frame with its line, for the worklog's source locations."""
+    kind: str = ""
+    """Go: which runtime error it was (`runtime error: index out of range`), the part of a
+    panic's message that plays the exception type's role; '' otherwise."""
 
     def cluster_key(self) -> str:
         """The text the miner sees for this trace: type and frames, no message, no line numbers."""
         if not self.frames:
             return f"{self.exception_type}: {self.message}"
-        return f"{self.exception_type} at " + " < ".join(self.frames)
+        kind = f": {self.kind}" if self.kind else ""
+        return f"{self.exception_type} at " + " < ".join(self.frames) + kind
 
 
 def parse_trace(text: str) -> Trace | None:
     """A `Trace` if `text` contains a multi-line stack trace, else None."""
     if "\n" not in text:
         return None
-    if "Traceback (most recent call last):" in text:
+    if _PY_HEADER in text:
         return _python(text)
     if "\n\tat " in text or "\n    at " in text or "\n  at " in text:
         return _java(text) if _JAVA_FRAME.search(text) and "(" in text else _node(text)
@@ -75,14 +82,11 @@ def _short_path(path: str) -> str:
 
 
 def _python(text: str) -> Trace:
+    # Chained exceptions print one traceback per exception; the last is the one that escaped,
+    # and only its frames say where it was raised.
+    text = text[text.rindex(_PY_HEADER) + len(_PY_HEADER):]
     frames = list(_PY_FRAME.finditer(text))
-    exc_type, message = "Exception", ""
-    for line in reversed(text.rstrip().splitlines()):
-        if line and not line[0].isspace():
-            match = _PY_EXC.match(line.strip())
-            if match:
-                exc_type, message = match["type"], (match["msg"] or "").strip()
-                break
+    exc_type, message = _python_exception(text)
     innermost = frames[::-1][:TOP_FRAMES]
     location = None
     if innermost:
@@ -90,6 +94,17 @@ def _python(text: str) -> Trace:
         location = SourceLocation(_short_path(first["file"]), int(first["line"]), first["func"])
     keys = tuple(f"{_short_path(f['file'])} in {f['func']}" for f in innermost)
     return Trace(exc_type, message, keys, location)
+
+
+def _python_exception(section: str) -> tuple[str, str]:
+    """(type, message) from the first unindented line after the frames; the lines after it
+    may be the message's own (psycopg's `HINT: ...`), so they are only a fallback."""
+    lines = [line for line in section.splitlines() if line and not line[0].isspace()]
+    for line in lines[:1] + lines[:0:-1]:
+        match = _PY_EXC.match(line.strip())
+        if match:
+            return match["type"], (match["msg"] or "").strip()
+    return "Exception", ""
 
 
 def _java(text: str) -> Trace:
@@ -109,7 +124,8 @@ def _java(text: str) -> Trace:
     location = None
     if frames:
         file, _, line = frames[0]["loc"].partition(":")
-        location = SourceLocation(file, int(line) if line.isdigit() else None, frames[0]["func"])
+        number = int(line) if line.isascii() and line.isdigit() else None
+        location = SourceLocation(file, number, frames[0]["func"])
     return Trace(exc_type, message, tuple(f["func"] for f in frames), location)
 
 
@@ -151,4 +167,5 @@ def _go(text: str) -> Trace:
         funcs.append(func)
         if len(funcs) == TOP_FRAMES:
             break
-    return Trace("panic", message, tuple(funcs), location)
+    kind = _GO_KIND.match(message)
+    return Trace("panic", message, tuple(funcs), location, kind[0].strip() if kind else "")
