@@ -23,6 +23,12 @@ _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SEPARATORS = re.compile(r"[ \t\n\r,]*")
 _NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
+_SKIP_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*("?)|[{}\[\],]')
+"""A string (to the closing quote or the end of its line), a bracket or a comma."""
+_MAX_ELEMENT = 8 << 20
+"""Bracket matching gives up past this (Cloud Logging caps an entry at 256 KiB)."""
+_CUT_MARGIN = 16
+"""A decode error this close to the end of the buffer may be the chunk's cut, not the input's."""
 _NEXT_LINE_OBJECT = re.compile(r"\n\s*(?=\{)")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]+\Z")
 _VALUE_START = frozenset('{"-0123456789tfn')
@@ -73,6 +79,9 @@ def read_stream(stream: TextIO, name: str) -> Iterator[RawEntry | Skip]:
         reader.pos += 1
         index = yield from _array(reader, name, index)
         first = reader.peek()
+        if first == "\ufeff":  # the next file's BOM
+            reader.pos += 1
+            first = reader.peek()
         if first == "":
             return
         if first not in "[{":
@@ -122,8 +131,8 @@ class _Reader:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError:
-                if self.more():
+            except json.JSONDecodeError as err:
+                if _may_be_cut(err, self.buf) and self.more():
                     continue
                 raise
             if _may_go_on(value, self.buf, end) and self.more():
@@ -142,6 +151,42 @@ class _Reader:
             if not self.more():
                 self.pos = len(self.buf)
                 return False
+
+    def skip_element(self) -> bool:
+        """Move past the malformed array element at the read position, matching brackets outside
+        strings, so one bad entry holding `[{...}, {...}]` costs that entry only. Brackets that
+        do not pair up (an element cut short) fall back to the next `}, {`. False at the end."""
+        start, scan, opened = self.pos, self.pos, []
+        while True:
+            match = _SKIP_TOKEN.search(self.buf, scan)
+            if match is None or (match[0][0] == '"' and not match[1]
+                                 and match.end() == len(self.buf)):
+                resume = match.start() if match else len(self.buf)
+                if resume - start > _MAX_ELEMENT:  # no LogEntry is this big: stop matching
+                    self.pos = resume
+                    return self.skip_to(_NEXT_ELEMENT)
+                self.pos = start  # keep the element: the fallback re-reads it from its start
+                if not self.more():
+                    self.pos = len(self.buf)
+                    return False
+                scan, start = resume - start, 0
+                continue
+            token, scan = match[0], match.end()
+            if token in "{[":
+                opened.append(token)
+            elif token in "}]":
+                if not opened:  # the element was a bare word and `]` ends the array
+                    self.pos = scan - (token == "]")
+                    return True
+                if "{[".index(opened.pop()) != "}]".index(token):
+                    self.pos = start
+                    return self.skip_to(_NEXT_ELEMENT)
+                if not opened:
+                    self.pos = scan
+                    return True
+            elif token == "," and not opened:
+                self.pos = scan
+                return True
 
     def line(self) -> int:
         """1-based line of the read position, for messages (costly: only on errors)."""
@@ -168,11 +213,12 @@ def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip,
         try:
             value, end = scan(buf, pos)
         except (json.JSONDecodeError, StopIteration) as err:
-            if reader.more():  # most often an element cut by the end of the chunk
+            error = _decode_error(err, buf, pos)
+            if _may_be_cut(error, buf) and reader.more():  # an element cut by the chunk's end
                 continue
-            yield _invalid(reader, _decode_error(err, buf, pos), name, index)
+            yield _invalid(reader, error, name, index)
             index += 1
-            if not reader.skip_to(_NEXT_ELEMENT):
+            if not reader.skip_element():
                 return index
             continue
         if _may_go_on(value, buf, end) and reader.more():
@@ -193,6 +239,13 @@ def _may_go_on(value: object, buf: str, end: int) -> bool:
         return False
     return end == len(buf) or (type(value) in (int, float)
                                and _NUMBER_TAIL.match(buf, end) is not None)
+
+
+def _may_be_cut(err: json.JSONDecodeError, buf: str) -> bool:
+    """Whether reading on could fix the error: it is at the end of the buffer (a cut literal,
+    escape or delimiter) or a string runs to the end. An error far from the end is the input's:
+    reading the rest of a big file to retry would hold it all in memory, copied per chunk."""
+    return err.pos >= len(buf) - _CUT_MARGIN or err.msg.startswith("Unterminated string")
 
 
 def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
