@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gardener import __version__
+from gardener.batches import default_jobs
 from gardener.config import Config, load_config
 from gardener.errors import ConfigError, ExitCode, GardenerError
 from gardener.gate import FAIL_ON_HELP
@@ -62,9 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
                          "applies when this is not given")
     analyze.add_argument("--markdown", metavar="OUT.md", help="write the Markdown worklog here")
     analyze.add_argument("--json", metavar="OUT.json", help="write the JSON worklog here")
+    analyze.add_argument("--jobs", metavar="N", type=_jobs, default=0,
+                         help="processes that parse big export files (default: one per CPU; "
+                         "1: none besides this one); the worklog is the same for any N")
     _add_live(analyze)
     _add_publish(commands)
     return parser
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more, "
+                                         f"got {text!r}")
+    return int(text)
 
 
 def _add_live(analyze: argparse.ArgumentParser) -> None:
@@ -127,7 +138,8 @@ def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, std
     if getattr(args, "deployed_at", None):
         source, baseline = _around_deploy(source, args)
     previous = load_state(args.state) if args.state and not baseline else None
-    report = run(source, config, fail_on, baseline=baseline, previous=previous)
+    report = run(source, config, fail_on, baseline=baseline, previous=previous,
+                 jobs=args.jobs or default_jobs())
     doc = to_document(report, samples=config.samples)
     _write_outputs(doc, args, stdout)
     if args.state and report.state and report.entries.analysed:

@@ -1,16 +1,18 @@
 """Fold entries into clusters as they stream past: memory grows with templates, not with entries.
 
-Each entry is keyed by the miner; per key we keep counts and a few samples. At the end the
-miner's final clustering merges keys into clusters.
+Each entry is keyed by its masked form (or its ready-made template); per key we keep counts and a
+few samples (`KeyStats`). Keys are counted in batches (`gardener.batches`), possibly in other
+processes, and merged here into the miner; at the end the miner's final clustering merges keys
+into clusters.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from gardener.mining import Miner, fingerprint
+from gardener.mining import Form, Miner, fingerprint
 from gardener.model import Cluster, LogEntry, Severity, SourceLocation
 
 _VOLATILE_LABELS = frozenset({"pod_name", "instance_id", "instanceId", "pod_id", "container_id",
@@ -55,7 +57,7 @@ Signature = tuple[Severity, ResourceKey, SourceLocation | None, str, str, int]
 counting these tuples is one dict update per entry instead of six."""
 
 
-class _Group:
+class KeyStats:
     """What we keep per miner key."""
 
     __slots__ = ("count", "first", "last", "top", "signatures", "fields", "minutes", "insert_ids")
@@ -89,7 +91,7 @@ class _Group:
         self.minutes[minute] = self.minutes.get(minute, 0) + 1
         self.insert_ids.append(entry.insert_id)
 
-    def merge(self, other: _Group) -> None:
+    def merge(self, other: KeyStats) -> None:
         self.count += other.count
         if other.first.timestamp < self.first.timestamp:
             self.first = other.first
@@ -111,18 +113,30 @@ class ClusterBuilder:
     def __init__(self, miner: Miner | None = None, field_paths: Iterable[str] = ()) -> None:
         self.miner = miner if miner is not None else Miner()
         self.field_paths = tuple(field_paths)
-        self.groups: dict[int | str, _Group] = {}
+        self.groups: dict[int | str, KeyStats] = {}
 
     def add(self, entry: LogEntry) -> None:
+        """Count one entry (`merge` counts a batch of them)."""
         key: int | str = entry.mining_text if entry.templated else self.miner.add(
             entry.mining_text)
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = _Group(entry)
+            group = self.groups[key] = KeyStats(entry)
         group.add(entry, self.field_paths)
 
+    def merge(self, groups: Mapping[str | Form, KeyStats]) -> None:
+        """Count a batch's groups: forms go to the miner in the order they were first seen."""
+        for key, stats in groups.items():
+            mined: int | str = self.miner.add_form(key, stats.count) if isinstance(
+                key, tuple) else key
+            mine = self.groups.get(mined)
+            if mine is None:
+                self.groups[mined] = stats
+            else:
+                mine.merge(stats)
+
     def build(self) -> list[Cluster]:
-        merged: dict[int | str, tuple[str, str, _Group]] = {}
+        merged: dict[int | str, tuple[str, str, KeyStats]] = {}
         for key, group in self.groups.items():
             if isinstance(key, str):  # a ready-made template: its own cluster
                 merged[key] = (fingerprint(key), key, group)
@@ -136,7 +150,7 @@ class ClusterBuilder:
         return sorted(clusters, key=lambda c: (-c.count, c.template))
 
 
-def _cluster(fingerprint: str, template: str, group: _Group) -> Cluster:
+def _cluster(fingerprint: str, template: str, group: KeyStats) -> Cluster:
     samples: list[LogEntry] = []
     for entry in (group.first, group.top, group.last):
         if all(entry is not s for s in samples):

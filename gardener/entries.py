@@ -27,6 +27,13 @@ _STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "t
 _SPECIAL_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS, *_ECS_ERROR_KEYS))
 _LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
+_LOGGER_FIELDS = frozenset((*_LOGGER_KEYS, *(k.partition(".")[0] for k in _LOGGER_KEYS)))
+"""Top-level payload keys a logger name can be under (ECS: flat `log.logger`, or in `log`)."""
+_LOCATIONS: dict[tuple[str, object, object], SourceLocation] = {}
+_LOCATION_CACHE_LIMIT = 65536
+_PLAIN_LINE = (str, int, type(None))
+_PLAIN_NAME = (str, type(None))
+"""Exact types of source-location fields that may key the cache (`1 == 1.0 == True`)."""
 # pino/bunyan numeric levels (10 trace ... 60 fatal).
 _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40: Severity.WARNING,
                    50: Severity.ERROR, 60: Severity.CRITICAL}
@@ -61,35 +68,47 @@ def parse_entry(raw: object, origin: str) -> LogEntry | Skip:
 
 
 def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
+    # The hot path: runs once per entry, so lookups are made once and kept in locals.
     timestamp = _timestamp(raw)
     payload = _payload(raw)
-    http = _http(raw.get("httpRequest"))
+    request = raw.get("httpRequest")
+    http = _http(request) if request is not None else None
     message, stack = _message(raw, payload, http)
     trace = parse_trace(stack) if stack else None
     location = _source_location(raw, payload) or (trace.location if trace else None)
-    templated = bool(trace and trace.frames) or bool(http and not payload.get("message"))
+    request_log = http is not None and not payload.get("message")
+    traced = trace is not None and bool(trace.frames)
     if trace:
         mining_text = trace.cluster_key()
         if "\n" in message:
             message = f"{trace.exception_type}: {trace.message}" if trace.message else message
-    elif http and not payload.get("message"):
-        status = f"{http.status // 100}xx" if http.status else "no-status"
-        mining_text = f"{http.method} {http.route} {status}"
+    elif request_log:
+        status = f"{http.status // 100}xx" if http.status else "no-status"  # type: ignore[union-attr]
+        mining_text = f"{http.method} {http.route} {status}"  # type: ignore[union-attr]
     else:
         mining_text = message
-    resource = _mapping(raw.get("resource"), "resource")
+    resource = raw.get("resource")
+    if resource is None:
+        resource = {}
+    elif type(resource) is not dict:
+        raise EntryError("resource", f"resource must be a JSON object, got "
+                         f"{type(resource).__name__}")
+    labels = raw.get("labels")
+    value = raw.get("severity")
+    severity = _SEVERITY_NAMES.get(value) if type(value) is str else None  # the usual case
     return LogEntry(
         insert_id=insert_id,
         timestamp=timestamp,
-        severity=_severity(raw, payload, http, message, bool(trace and trace.frames)),
+        severity=severity if severity is not None and severity is not Severity.DEFAULT else
+        _severity(raw, payload, http, message, traced),
         message=message,
         mining_text=mining_text,
-        templated=templated,
+        templated=traced or request_log,
         resource_type=str(resource.get("type") or "global"),
         resource_labels=_str_map(resource.get("labels"), "resource.labels"),
-        labels=_str_map(raw.get("labels"), "labels"),
+        labels=_str_map(labels, "labels"),
         log_name=str(raw.get("logName") or ""),
-        logger=_logger(payload, raw.get("labels")),
+        logger=_logger(payload, labels),
         source_location=location,
         trace=str(raw.get("trace") or payload.get(TRACE_KEY) or ""),
         http=http,
@@ -111,6 +130,12 @@ def _timestamp(raw: Mapping[str, Any]) -> datetime:
     if not isinstance(value, str):
         raise EntryError(field, f"{field} must be an RFC 3339 string, got "
                          f"{type(value).__name__}; write it like \"2025-09-15T23:46:21.123Z\"")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is not None and parsed.tzinfo is UTC:
+        return parsed  # the usual case: Cloud Logging writes UTC with a `Z`
     try:
         # RFC 3339 allows a lower-case `t` and `z`; fromisoformat does not.
         parsed = datetime.fromisoformat(value.upper())
@@ -309,9 +334,19 @@ def _path_shape(path: str) -> str:
 def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> SourceLocation | None:
     value = raw.get("sourceLocation") or payload.get(SOURCE_LOCATION_KEY)
     if isinstance(value, dict) and value.get("file"):
-        line = value.get("line")
+        file, line, function = value["file"], value.get("line"), value.get("function")
+        plain = type(file) is str and type(line) in _PLAIN_LINE and type(function) in _PLAIN_NAME
+        key = (file, line, function)
+        known = _LOCATIONS.get(key) if plain else None  # a few call sites, seen over and over
+        if known is not None:
+            return known
         number = int(line) if isinstance(line, int | str) and _is_number(str(line)) else None
-        return SourceLocation(str(value["file"]), number, str(value.get("function") or ""))
+        location = SourceLocation(str(file), number, str(function or ""))
+        if plain:
+            if len(_LOCATIONS) >= _LOCATION_CACHE_LIMIT:
+                _LOCATIONS.clear()
+            _LOCATIONS[key] = location
+        return location
     caller = payload.get("caller")  # zap / zerolog: "pkg/file.go:42"
     if isinstance(caller, str) and ":" in caller:
         file, _, line = caller.rpartition(":")
@@ -320,10 +355,11 @@ def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> Sour
 
 
 def _logger(payload: Mapping[str, Any], labels: object) -> str:
-    for key in _LOGGER_KEYS:
-        value = _lookup(payload, key)
-        if isinstance(value, str) and value:
-            return value
+    if not payload.keys().isdisjoint(_LOGGER_FIELDS):
+        for key in _LOGGER_KEYS:
+            value = _lookup(payload, key)
+            if isinstance(value, str) and value:
+                return value
     context = payload.get("context")
     if isinstance(context, dict) and isinstance(context.get("name"), str):
         return str(context["name"])

@@ -428,20 +428,27 @@ class Miner:
         self._dirty = self._dirty or bool(keys)
         return keys
 
+    def add_form(self, form: Form, count: int = 1) -> int:
+        """Feed `count` messages already masked to `form` (by `Masker.form`, as `add` would);
+        returns the form's key. Batches masked elsewhere (another process) come in this way."""
+        key = self._key(form)
+        self._count(key, count)
+        return key
+
     def _add_new(self, message: str) -> int:
         """`add` for a message text not in the cache."""
-        form = self._masker.form(message)
-        key = self._key_of_form.get(form)
-        if key is None:
-            key = self._key(form)
+        key = self._key(self._masker.form(message))
         if len(self._cache) >= _MESSAGE_CACHE_LIMIT:
             self._cache.clear()
         self._cache[message] = key
-        self._counts[self._alias[key]] += 1
+        self._count(key, 1)
+        return key
+
+    def _count(self, key: int, count: int) -> None:
+        self._counts[self._alias[key]] += count
         self._dirty = True
         if len(self._forms) >= self._compact_at:
             self._compact()
-        return key
 
     def _key(self, form: Form) -> int:
         """The key of `form`: known, folded into a learned form, or new."""

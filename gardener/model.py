@@ -91,9 +91,12 @@ class HttpSummary:
     """Latency in seconds, when reported."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class LogEntry:
-    """One Cloud Logging LogEntry, reduced to what the pipeline uses."""
+    """One Cloud Logging LogEntry, reduced to what the pipeline uses.
+
+    Made once per entry, so not frozen (a frozen dataclass's `__init__` costs three times as
+    much); nothing changes an entry after `gardener.entries` builds it. Compared by identity."""
 
     insert_id: str
     """`insertId`; synthesised from origin and index when the entry has none."""

@@ -7,29 +7,30 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from gardener.baseline import Counted, compare
+from gardener.batches import parts
 from gardener.clusters import ClusterBuilder
 from gardener.config import Config
-from gardener.entries import parse_entry
 from gardener.gate import decide, parse_fail_on
 from gardener.mining import Miner
-from gardener.model import Cluster, Finding, Skip
+from gardener.model import Cluster, Finding
 from gardener.queries import join, resource_filter, time_filter
 from gardener.report import EntryTally, Report
 from gardener.rules import prioritise
-from gardener.sources import ORIGIN_KEY, LogSource
+from gardener.sources import LogSource
 from gardener.state import RunState, capture
 from gardener.worklog import cluster_ids
 
 
 def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource | None = None,
-        previous: RunState | None = None) -> Report:
+        previous: RunState | None = None, jobs: int = 1) -> Report:
     """Analyse `source` against `baseline` (an earlier window) or `previous` (the last run's
-    state), if given, and decide the gate. The report carries the state for the next run."""
+    state), if given, and decide the gate; `jobs` processes parse big exports. The report
+    carries the state for the next run."""
     parse_fail_on(fail_on)  # a bad --fail-on is a usage error before any work is done
     miner = previous.miner if previous else Miner()  # one miner: same template, same cluster
     field_paths = {path for rule in config.rules for path in rule.match.fields}
-    tally, builder = read(source, miner, field_paths)
-    before = read(baseline, miner, field_paths) if baseline is not None else None
+    tally, builder = read(source, miner, field_paths, jobs)
+    before = read(baseline, miner, field_paths, jobs) if baseline is not None else None
     clusters = builder.build()
     info = source.info()
     start, end = info.start or tally.first, info.end or tally.last
@@ -58,22 +59,15 @@ def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource 
         state=capture(miner, clusters, seconds))
 
 
-def read(source: LogSource, miner: Miner, field_paths: Iterable[str] = ()
+def read(source: LogSource, miner: Miner, field_paths: Iterable[str] = (), jobs: int = 1
          ) -> tuple[EntryTally, ClusterBuilder]:
-    """Stream a source into the miner and per-key tallies, counting analysed and skipped."""
+    """Stream a source into the miner and per-key tallies, counting analysed and skipped;
+    batches are parsed and masked by `jobs` processes, and merged here in input order."""
     tally = EntryTally()
     builder = ClusterBuilder(miner, field_paths)
-    for index, item in enumerate(source.read()):
-        if isinstance(item, Skip):
-            tally.skip(item)
-            continue
-        origin = item.pop(ORIGIN_KEY, None) or f"entry #{index}"
-        entry = parse_entry(item, origin)
-        if isinstance(entry, Skip):
-            tally.skip(entry)
-        else:
-            tally.add(entry)
-            builder.add(entry)
+    for part in parts(source, field_paths, jobs):
+        tally.merge(part.tally)
+        builder.merge(part.groups)
     return tally, builder
 
 

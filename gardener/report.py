@@ -61,6 +61,19 @@ class EntryTally:
         if len(self.examples) < MAX_SKIP_EXAMPLES:
             self.examples.append(f"{skip.origin}: {skip.field}: {skip.reason}")
 
+    def merge(self, other: EntryTally) -> None:
+        """Add the counts of a later batch."""
+        self.analysed += other.analysed
+        self.severities.update(other.severities)
+        self.reasons.update(other.reasons)
+        self.examples.extend(other.examples[:MAX_SKIP_EXAMPLES - len(self.examples)])
+        for stamp in (other.first, other.last):
+            if stamp is not None:
+                if self.first is None or stamp < self.first:
+                    self.first = stamp
+                if self.last is None or stamp > self.last:
+                    self.last = stamp
+
     def stats(self, truncated: bool = False) -> EntryStats:
         return EntryStats(total=self.analysed + sum(self.reasons.values()),
                           analysed=self.analysed, skipped_reasons=dict(self.reasons),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,3 +50,15 @@ class LogSource(Protocol):
     def read(self) -> Iterator[RawEntry | Skip]: ...
 
     def info(self) -> SourceInfo: ...
+
+
+def chunked(items: Iterable[RawEntry | Skip], size: int) -> Iterator[list[RawEntry | Skip]]:
+    """`items` in lists of `size` (the last may be shorter)."""
+    batch: list[RawEntry | Skip] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from gardener.errors import InputError
 from gardener.model import Skip
-from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
+from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo, chunked
+
+if TYPE_CHECKING:
+    from gardener.sources.split import Batch
 
 CHUNK = 1 << 20
 """Characters read at a time: large enough that per-read overhead vanishes, small enough for RSS."""
@@ -45,27 +49,52 @@ class FileSource:
     def read(self) -> Iterator[RawEntry | Skip]:
         for path in self.paths:
             if path == "-":
-                if self.stdin is None:
-                    raise InputError("--input - given but there is no standard input")
-                yield from read_stream(self.stdin, "<stdin>")
+                yield from read_stream(self._stdin(), "<stdin>")
                 continue
-            try:
-                with open(path, encoding="utf-8-sig", errors="replace") as stream:
-                    yield from read_stream(stream, path)
-            except FileNotFoundError:
-                raise InputError(f"{path}: no such file",
-                                 fix="check the --input path; export with "
-                                 "gcloud logging read ... --format=json > FILE") from None
-            except (IsADirectoryError, PermissionError) as err:
-                raise InputError(f"{path}: cannot read: {err.strerror}") from None
+            with _opened(path, binary=False) as stream:
+                yield from read_stream(stream, path)  # type: ignore[arg-type]
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        """What `read` yields, in batches of `size` elements; an export's elements stay bytes
+        (`Elements`) where they can be cut apart undecoded, so they can be decoded elsewhere."""
+        from gardener.sources.split import split  # split builds on read_stream, below
+
+        for path in self.paths:
+            if path == "-":
+                yield from chunked(read_stream(self._stdin(), "<stdin>"), size)
+                continue
+            with _opened(path, binary=True) as stream:
+                yield from split(stream, path, size)  # type: ignore[arg-type]
+
+    def _stdin(self) -> TextIO:
+        if self.stdin is None:
+            raise InputError("--input - given but there is no standard input")
+        return self.stdin
 
     def info(self) -> SourceInfo:
         return SourceInfo(kind="file", inputs=tuple(Path(p).name if p != "-" else "-"
                                                     for p in self.paths))
 
 
-def read_stream(stream: TextIO, name: str) -> Iterator[RawEntry | Skip]:
-    """Decode a JSON array of entries, or concatenated/line-delimited JSON values."""
+@contextmanager
+def _opened(path: str, *, binary: bool) -> Iterator[IO[Any]]:
+    """`path` opened for reading (text: UTF-8, a BOM dropped, bad bytes replaced); a path that
+    cannot be read is an `InputError` saying what to do."""
+    try:
+        stream = open(path, "rb") if binary else open(  # noqa: SIM115 (closed below)
+            path, encoding="utf-8-sig", errors="replace")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", fix="check the --input path; export with "
+                         "gcloud logging read ... --format=json > FILE") from None
+    except (IsADirectoryError, PermissionError) as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+    with stream:
+        yield stream
+
+
+def read_stream(stream: TextIO, name: str, index: int = 0) -> Iterator[RawEntry | Skip]:
+    """Decode a JSON array of entries, or concatenated/line-delimited JSON values; elements are
+    numbered from `index` in messages."""
     reader = _Reader(stream)
     first = reader.peek()
     if first == "\ufeff":  # a UTF-8 BOM on stdin (files are opened as utf-8-sig)
@@ -74,7 +103,6 @@ def read_stream(stream: TextIO, name: str) -> Iterator[RawEntry | Skip]:
     if first == "":
         yield Skip(name, "(file)", "the file is empty; an export with no entries is `[]`")
         return
-    index = 0
     while first == "[":  # `cat a.json b.json` concatenates arrays: read every one of them
         reader.pos += 1
         index = yield from _array(reader, name, index)

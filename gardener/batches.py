@@ -1,0 +1,140 @@
+"""Analyse entries in batches, in worker processes when the input is big enough to pay for them.
+
+A batch (a few thousand elements) becomes a `Part`: its tally, and its entries grouped by masked
+form or ready-made template, with counts, samples and a timeline per group (`KeyStats`). Decoding,
+parsing and masking are pure, so any process can do them; the miner, which must see every form in
+order, stays in the caller (`ClusterBuilder.merge`). Batches are cut at the same places and parts
+merged in input order however many processes run, so the worklog does not depend on `jobs`.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from itertools import chain, islice
+
+from gardener.clusters import KeyStats
+from gardener.entries import parse_entry
+from gardener.masking import Masker
+from gardener.mining import Form
+from gardener.model import Skip
+from gardener.report import EntryTally
+from gardener.sources import ORIGIN_KEY, LogSource, RawEntry, chunked
+
+BATCH_SIZE = 4096
+"""Elements per batch. Part of the result's definition (the miner sees forms batch by batch),
+so it is a constant, not a setting."""
+_IN_FLIGHT = 2
+"""Batches queued per worker: enough to keep it busy, few enough to bound memory."""
+_FORM_CACHE_LIMIT = 200_000
+
+_MASKER = Masker()
+_FORMS: dict[str, Form] = {}
+"""Per process: message -> masked form (messages repeat; masking is pure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What one batch amounts to."""
+
+    tally: EntryTally
+    """Entries analysed and skipped."""
+    groups: dict[str | Form, KeyStats]
+    """Per masked form (a tuple) or ready-made template (a string), in order of first sight."""
+
+
+def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> Iterator[Part]:
+    """Every batch of `source` analysed, in order; by `jobs` worker processes when the source
+    hands out undecoded batches (export files) and there are at least two of them."""
+    work = partial(analyse, field_paths=tuple(field_paths))
+    split = getattr(source, "batches", None)  # export files: undecoded batches
+    batches = iter(split(BATCH_SIZE) if split else chunked(source.read(), BATCH_SIZE))
+    head = list(islice(batches, 2))
+    numbered = _numbered(chain(head, batches))
+    if jobs > 1 and split and len(head) > 1 and _can_fork():
+        yield from _in_pool(work, numbered, jobs)
+    else:
+        yield from (work(batch, base) for base, batch in numbered)
+
+
+def analyse(batch: Iterable[RawEntry | Skip], base: int = 0, field_paths: tuple[str, ...] = ()
+            ) -> Part:
+    """Parse and count one batch; `base` numbers entries that carry no origin of their own."""
+    collecting = gc.isenabled()
+    gc.disable()  # a batch allocates thousands of dicts and frees them: no cycles to look for
+    try:
+        return _analyse(batch, base, field_paths)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _analyse(batch: Iterable[RawEntry | Skip], base: int, field_paths: tuple[str, ...]) -> Part:
+    tally = EntryTally()
+    groups: dict[str | Form, KeyStats] = {}
+    forms, form = _FORMS, _MASKER.form
+    for index, item in enumerate(batch, base):
+        if isinstance(item, Skip):
+            tally.skip(item)
+            continue
+        entry = parse_entry(item, item.pop(ORIGIN_KEY, None) or f"entry #{index}")
+        if isinstance(entry, Skip):
+            tally.skip(entry)
+            continue
+        tally.add(entry)
+        key: str | Form = entry.mining_text
+        if not entry.templated:
+            known = forms.get(entry.mining_text)
+            if known is None:
+                if len(forms) >= _FORM_CACHE_LIMIT:
+                    forms.clear()
+                known = forms[entry.mining_text] = form(entry.mining_text)
+            key = known
+        stats = groups.get(key)
+        if stats is None:
+            stats = groups[key] = KeyStats(entry)
+        stats.add(entry, field_paths)
+    return Part(tally, groups)
+
+
+def default_jobs() -> int:
+    """Worker processes to use: the CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _numbered(batches: Iterable[Iterable[RawEntry | Skip]]
+              ) -> Iterator[tuple[int, Iterable[RawEntry | Skip]]]:
+    base = 0
+    for batch in batches:
+        yield base, batch
+        base += len(batch)  # type: ignore[arg-type]
+
+
+def _can_fork() -> bool:
+    """Fork is cheap (workers share the loaded modules) but unsafe beside other threads."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]],
+             jobs: int) -> Iterator[Part]:
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    pending: deque[Future[Part]] = deque()
+    try:
+        for base, batch in numbered:
+            pending.append(pool.submit(work, batch, base))
+            if len(pending) >= _IN_FLIGHT * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
