@@ -203,6 +203,9 @@ class Masker:
     def _learn(self, shape: bytes) -> tuple[tuple[int, int], ...]:
         """Where the values are in tokens of this shape."""
         text = shape.decode()
+        whole = _ID_TOKEN.fullmatch(text)
+        if whole and (whole["uuid"] or whole["word"].count("1") >= _ID_DIGITS):
+            return (whole.span(2),)  # one value, in a shape seldom seen twice: not cached
         spans = _plain_number(text)
         if spans is None:
             spans = _spans(text)
@@ -436,6 +439,14 @@ _RUNS = re.compile(r"(?:<\*>){2,}")
 _LABEL = re.compile(r"[(\[{]*[\w.-]+[=:](?=\S)")
 _WORD_VALUE_HINT = re.compile(r"[/@\\]|true|false|null|none|nil", re.IGNORECASE)
 _PLAIN_LABEL = re.compile(r"[A-Za-z_][A-Za-z_.-]*")
+_ID_TOKEN = re.compile(
+    r"""([(\[{'"]*|(?!(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)=)[A-Za-z_]+=)"""
+    rf"""((?P<word>[A-Za-z]\w*)|(?P<uuid>{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}))"""
+    r"""[)\]},;.'"!?]*""", re.ASCII)
+"""A token that is one value by its shape alone (`usr_2cdbb41f5721)`, `id=<uuid>`), found without
+trying every shape: a word with `_ID_DIGITS` digits or more, or a UUID, after brackets or a
+`key=` and before closing punctuation. `_spans` finds the same: a value cannot start inside a
+word and must end where the word does, and the digits rule takes the rest (a test checks)."""
 _KEEP_EDGE = frozenset("/_.-\\*<>")
 """Characters a generalised token never keeps as its edge: they belong to values."""
 

@@ -76,3 +76,27 @@ def test_masking_any_text_gives_clean_tokens(text: str) -> None:
     assert len(tokens) <= len(text.split())
     assert all(token and not any(c.isspace() for c in token) for token in tokens)
     assert mask(" ".join(tokens)) == tokens  # masking its own output changes nothing
+
+
+_ID_CORES = st.one_of(
+    st.builds(lambda head, tail: head + tail, st.sampled_from(string.ascii_letters),
+              st.text(string.ascii_letters + string.digits + "_", max_size=30)),
+    st.builds(lambda parts: "-".join(parts), st.tuples(*(
+        st.text("0123456789abcdefABCDEF", min_size=n, max_size=n) for n in (8, 4, 4, 4, 12)))))
+_ID_TOKENS = st.builds(lambda pre, core, post: pre + core + post, st.one_of(
+    st.text("([{'\"", max_size=2), st.builds(lambda key: key + "=", st.one_of(
+        st.text(string.ascii_letters + "_", min_size=1, max_size=8),
+        st.sampled_from(["true", "null", "None", "nil", "id", "user"])))),
+    _ID_CORES, st.text(")]},;.'\"!?:=", max_size=3))
+
+
+@given(_ID_TOKENS)
+def test_the_whole_token_shortcut_finds_what_the_shapes_find(token: str) -> None:
+    """`Masker._learn` skips the shape regex for id words and UUIDs; it must agree with it."""
+    from gardener.masking import _ID_DIGITS, _ID_TOKEN, _plain_number, _spans
+
+    shape = token.translate(str.maketrans("0123456789", "1111111111"))
+    whole = _ID_TOKEN.fullmatch(shape)
+    if whole and (whole["uuid"] or whole["word"].count("1") >= _ID_DIGITS):
+        slow = _plain_number(shape)
+        assert (slow if slow is not None else _spans(shape)) == (whole.span(2),)

@@ -46,14 +46,14 @@ class Elements:
     first: int
     """Index of the first element in the export."""
     data: bytes
-    """The elements, each from its `{` to just before the next one's."""
-    starts: tuple[int, ...]
-    """Offset of each element in `data`."""
+    """The elements, from the first one's `{` to just before the `{` of the one after the last."""
+    count: int
+    """How many elements `data` holds."""
     array: bool
     """Elements of a JSON array (else JSON Lines)."""
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.count
 
     def __iter__(self) -> Iterator[RawEntry | Skip]:
         name, first = self.name, self.first
@@ -62,7 +62,7 @@ class Elements:
                                         self.data.rstrip().replace(b"\n{", b"\n,{")))
         except (msgspec.DecodeError, UnicodeDecodeError):
             values = None
-        if values is None or len(values) != len(self.starts):
+        if values is None or len(values) != self.count:
             yield from self._careful()
             return
         for offset, value in enumerate(values):
@@ -92,33 +92,28 @@ def split(stream: BinaryIO, name: str, size: int) -> Iterator[Batch]:
         yield from _careful(buf, stream, name, 0, size)
         return
     marker = b"\n" + (array.group(1) if array else b"") + b"{"
-    pos = (array or lines).end() - 1  # type: ignore[union-attr]
-    index = 0
-    starts = [pos]
+    starts = re.compile(re.escape(marker)).finditer
+    begin = last = (array or lines).end() - 1  # type: ignore[union-attr]
+    index = count = 0
+    scan = begin
     while True:
-        found = buf.find(marker, starts[-1] + 1)
-        if found >= 0:
-            starts.append(found + len(marker) - 1)
-            if len(starts) > size:
-                begin = starts[0]
-                yield Elements(name, index, buf[begin:starts[-1]],
-                               tuple(s - begin for s in starts[:-1]), array is not None)
-                index += size
-                buf, starts = buf[starts[-1]:], [0]
-            continue
-        more = stream.read(BLOCK) if len(buf) - starts[-1] < _MAX_ELEMENT else b""
-        if more:
-            buf += more
-            continue
-        # The end (or no more element starts): what is left goes to the careful reader.
-        if len(starts) > 1:
-            begin = starts[0]
-            yield Elements(name, index, buf[begin:starts[-1]],
-                           tuple(s - begin for s in starts[:-1]), array is not None)
-            index += len(starts) - 1
-        prefix = b"[" if array else b""
-        yield from _careful(prefix + buf[starts[-1]:], stream, name, index, size)
-        return
+        for found in starts(buf, scan):  # the hot loop: a C search per element
+            last = found.end() - 1
+            count += 1
+            if count == size:
+                yield Elements(name, index, buf[begin:last], count, array is not None)
+                index, begin, count = index + count, last, 0
+        more = stream.read(BLOCK) if len(buf) - last < _MAX_ELEMENT else b""
+        if not more:
+            break
+        scan = max(last + 1, len(buf) - len(marker) + 1) - begin  # a marker may span the cut
+        buf, last = buf[begin:] + more, last - begin
+        begin = 0
+    # The end (or no more element starts): what is left goes to the careful reader.
+    if count:
+        yield Elements(name, index, buf[begin:last], count, array is not None)
+        index += count
+    yield from _careful((b"[" if array else b"") + buf[last:], stream, name, index, size)
 
 
 def _careful(head: bytes, stream: BinaryIO, name: str, index: int, size: int
