@@ -10,12 +10,10 @@ merged in input order however many processes run, so the worklog does not depend
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, islice
@@ -58,7 +56,8 @@ def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> 
     batches = iter(split(BATCH_SIZE) if split else chunked(source.read(), BATCH_SIZE))
     head = list(islice(batches, 2))
     numbered = _numbered(chain(head, batches))
-    if jobs > 1 and split and len(head) > 1 and _can_fork():
+    big = len(head) > 1 and sum(map(len, head)) > BATCH_SIZE  # not just a batch and its tail
+    if jobs > 1 and split and big and _can_fork():
         yield from _in_pool(work, numbered, jobs)
     else:
         yield from (work(batch, base) for base, batch in numbered)
@@ -122,11 +121,14 @@ def _numbered(batches: Iterable[Iterable[RawEntry | Skip]]
 
 def _can_fork() -> bool:
     """Fork is cheap (workers share the loaded modules) but unsafe beside other threads."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]],
              jobs: int) -> Iterator[Part]:
+    import multiprocessing  # only big inputs pay for these imports
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     pending: deque[Future[Part]] = deque()
     try:

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import msgspec
+
 from gardener import __version__
 from gardener.batches import default_jobs
 from gardener.config import Config, load_config
@@ -208,11 +210,21 @@ def _around_deploy(source: LogSource, args: argparse.Namespace) -> tuple[LogSour
 def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO) -> None:
     text = markdown(doc)
     if args.json:
-        _write(args.json, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        _write(args.json, json_text(doc))
     if args.markdown:
         _write(args.markdown, text)
     if not args.json and not args.markdown:
         stdout.write(text)
+
+
+def json_text(doc: dict[str, Any]) -> str:
+    """`doc` as indented JSON: msgspec's encoder, several times faster than `json.dumps(doc,
+    indent=2, ensure_ascii=False)` and the same text but for exponents (`1e-8`, not `1e-08`);
+    json's for what msgspec refuses (a lone surrogate from a `\\ud800` escape)."""
+    try:
+        return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n"
+    except (msgspec.EncodeError, TypeError, UnicodeEncodeError, OverflowError):
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _write(path: str, text: str) -> None:

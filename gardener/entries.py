@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from gardener.model import HttpSummary, LogEntry, Severity, Skip, SourceLocation
@@ -27,6 +26,10 @@ _STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "t
 _SPECIAL_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS, *_ECS_ERROR_KEYS))
 _LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
+_SEGMENTS: dict[str, str] = {}
+"""Path segment -> itself or `<*>` (see `_path_shape`)."""
+_SEGMENT_CACHE_LIMIT = 65536
+_REQUEST_KEYS = frozenset(("requestMethod", "requestUrl", "status"))
 _LOGGER_FIELDS = frozenset((*_LOGGER_KEYS, *(k.partition(".")[0] for k in _LOGGER_KEYS)))
 """Top-level payload keys a logger name can be under (ECS: flat `log.logger`, or in `log`)."""
 _LOCATIONS: dict[tuple[str, object, object], SourceLocation] = {}
@@ -60,11 +63,11 @@ def parse_entry(raw: object, origin: str) -> LogEntry | Skip:
         kind = type(raw).__name__ if raw is not None else "null"
         return Skip(origin, "(entry)", f"expected a LogEntry JSON object, got {kind}")
     insert_id = raw.get("insertId")
-    where = f"{origin} (insertId {insert_id})" if isinstance(insert_id, str) else origin
+    named = type(insert_id) is str
     try:
-        return _parse(raw, origin, insert_id if isinstance(insert_id, str) else origin)
+        return _parse(raw, origin, insert_id if named else origin)  # type: ignore[arg-type]
     except EntryError as err:
-        return Skip(where, err.field, str(err))
+        return Skip(f"{origin} (insertId {insert_id})" if named else origin, err.field, str(err))
 
 
 def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
@@ -296,7 +299,7 @@ def _http(value: object) -> HttpSummary | None:
     if not isinstance(value, dict):
         raise EntryError("httpRequest", f"httpRequest must be a JSON object, got "
                          f"{type(value).__name__}; remove it or write it as an object")
-    if not value.keys() & {"requestMethod", "requestUrl", "status"}:
+    if value.keys().isdisjoint(_REQUEST_KEYS):
         return None  # `"httpRequest": {}`, as StructuredLogHandler writes outside a request
     status = value.get("status")
     if isinstance(status, str) and _is_number(status):
@@ -324,10 +327,17 @@ def route_shape(url: str) -> str:
     return _path_shape(path)
 
 
-@lru_cache(maxsize=65536)
 def _path_shape(path: str) -> str:
-    segments = [("<*>" if _ROUTE_SEGMENT.match(s) and not _API_VERSION.match(s) else s)
-                for s in path.split("/")]
+    shapes = _SEGMENTS
+    if len(shapes) >= _SEGMENT_CACHE_LIMIT:
+        shapes.clear()
+    segments = []
+    for segment in path.split("/"):
+        shape = shapes.get(segment)
+        if shape is None:  # names repeat (`api`, `users`); ids are matched once each
+            id_like = _ROUTE_SEGMENT.match(segment) and not _API_VERSION.match(segment)
+            shape = shapes[segment] = "<*>" if id_like else segment
+        segments.append(shape)
     return "/".join(segments) or "/"
 
 
@@ -395,7 +405,7 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
 
 
 def _str_map(value: object, field: str) -> Mapping[str, str]:
-    mapping = _mapping(value, field)
+    mapping = value if type(value) is dict else _mapping(value, field)
     for item in mapping.values():
         if type(item) is not str:  # rare: labels are strings in the API; copy only then
             return {str(k): str(v) for k, v in mapping.items()}

@@ -77,9 +77,10 @@ class SourceLocation:
         return f"{text} ({self.function})" if self.function else text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpSummary:
-    """The parts of an `httpRequest` that matter for clustering and ranking."""
+    """The parts of an `httpRequest` that matter for clustering and ranking (made per request
+    log, so not frozen: see `LogEntry`)."""
 
     method: str
     """HTTP method, upper case."""

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gardener.cli import main
 
@@ -273,3 +275,36 @@ def test_baseline_pairs_known_by_construction(tmp_path: Path) -> None:
     reshaped = next(c for t, c in by_template.items() if t.startswith("cache miss for key"))
     assert reshaped["status"] == "known" and reshaped["baseline_count"] == 30
     assert doc["gone"] == [] and doc["summary"]["new"] == 0 and doc["summary"]["spiking"] == 0
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.text()
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def _json(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(max_size=8), inner, max_size=4), max_leaves=20)
+    return st.dictionaries(st.text(max_size=8), values, max_size=6)
+
+
+@given(_json(_SCALARS))
+def test_json_worklog_text_is_what_json_dumps_writes(doc: dict[str, Any]) -> None:
+    """The fast encoder writes the worklog byte for byte as `json.dumps(indent=2)` would..."""
+    from gardener.cli import json_text
+
+    assert json_text(doc) == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@given(_json(_SCALARS | _FLOATS))
+def test_json_worklog_text_keeps_every_value(doc: dict[str, Any]) -> None:
+    """...but for the spelling of exponents (`1e-8`, not `1e-08`): the values are the same."""
+    from gardener.cli import json_text
+
+    assert json.loads(json_text(doc)) == doc
+
+
+def test_json_worklog_text_falls_back_for_lone_surrogates() -> None:
+    from gardener.cli import json_text
+
+    doc = {"message": "broken \ud800 escape"}
+    assert json.loads(json_text(doc)) == doc
