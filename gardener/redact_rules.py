@@ -3,9 +3,13 @@ secrets.
 
 How detect-secrets (Yelp) is used. Its vendor token regexes (AWS, GitHub, GitLab, Slack, Stripe,
 SendGrid, Twilio, PyPI, OpenAI, Square, Discord, Mailchimp, Telegram), its private-key header list
-and its secret-keyword list are the pattern source here: they are read from the plugins' `denylist`
-attributes and `keyword.DENYLIST`, so an upgrade brings new formats along (the tests pin every kind
-we promise). Its scanning engine is not used, because:
+and its secret-keyword list are the pattern source here. They are copied from the plugins'
+`denylist` attributes and `keyword.DENYLIST` into the generated `gardener.secret_patterns` by
+`scripts/sync_secret_patterns.py`, because importing detect-secrets costs ~0.25 s at start-up (its
+plugins import `requests`, its package the scanner): the runtime never imports it. A test fails when
+the module differs from what the installed detect-secrets gives, so an upgrade brings new formats
+along after one run of the script (the tests pin every kind we promise). Its scanning engine is not
+used, because:
 - it is slow for this job: `detect_secrets.core.scan.scan_line` takes ~1.5 ms per log line with the
   default plugins (10k lines ~ 15 s; see `bench/redact.py`);
 - it reports secret *values*, not spans, so it cannot say which characters to replace;
@@ -18,8 +22,7 @@ we promise). Its scanning engine is not used, because:
   the token, and our own rules cover what it lacks or gets wrong (JWTs, DSN passwords, Bearer and
   Basic credentials, `key=value` secrets, `github_pat_`, Google API keys and OAuth tokens, whole
   PEM blocks, ...).
-Importing detect-secrets costs ~0.25 s (mostly `requests`, which PyGithub loads anyway), so the
-rules are built on first use, not at import.
+The rules are compiled on first use, not at import.
 
 Every rule lists lowercase needles (`"ghp_"`, `"@"`, `"bearer"`): its regex runs only on text that
 contains one. Regexes are written to stay linear on hostile input (possessive runs, boundaries
@@ -35,7 +38,9 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Final
+from typing import Final
+
+from gardener.secret_patterns import DETECTOR_PATTERNS, PRIVATE_KEY_HEADERS, SECRET_KEYWORDS
 
 MARKER: Final = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
 _PLACEHOLDER: Final = re.compile(r"<[^<>\s]{0,20}>|\[[A-Z][A-Z0-9_:. -]*\]|\$\{[^}]*\}|%[sdr]")
@@ -143,11 +148,9 @@ def _guess_kind(word: str) -> str:
 @cache
 def _vocabulary() -> dict[str, tuple[str, bool]]:
     """Key spelling (lowercase, `_` between words or none) -> (kind, usable in prose)."""
-    from detect_secrets.plugins import keyword
-
     entries = list(_KEY_VOCAB)
     known = {word for word, _, _ in entries}
-    entries += [(w, _guess_kind(w), True) for w in keyword.DENYLIST if w not in known]
+    entries += [(w, _guess_kind(w), True) for w in SECRET_KEYWORDS if w not in known]
     vocab: dict[str, tuple[str, bool]] = {}
     for word, kind, in_text in entries:
         for spelling in (word.replace("_?", "_"), word.replace("_?", "")):
@@ -247,45 +250,34 @@ def _library_rule(kind: str, pattern: re.Pattern[str], needles: tuple[str, ...],
     return Rule(kind, re.compile(source, pattern.flags), needles, left=left)
 
 
+def _denylist(detector: str) -> list[re.Pattern[str]]:
+    """A detect-secrets detector's regexes, compiled as the detector compiles them."""
+    return [re.compile(pattern, flags) for pattern, flags in DETECTOR_PATTERNS[detector]]
+
+
 def _library_rules() -> list[Rule]:
     """Vendor token formats, as detect-secrets knows them."""
-    from detect_secrets.plugins import (
-        aws,
-        discord,
-        github_token,
-        gitlab_token,
-        mailchimp,
-        openai,
-        pypi_token,
-        sendgrid,
-        slack,
-        square_oauth,
-        stripe,
-        telegram_token,
-        twilio,
-    )
-
-    # (kind, plugin, needles, tail, characters that may not precede, guard in the regex)
+    # (kind, detector, needles, tail, characters that may not precede, guard in the regex)
     a, dash = _ALNUM, _DASH_TAIL
-    table: list[tuple[str, Any, tuple[str, ...], str, str, bool]] = [
-        ("github-token", github_token.GitHubTokenDetector, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    table: list[tuple[str, str, tuple[str, ...], str, str, bool]] = [
+        ("github-token", "GitHubTokenDetector", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
          _TOKEN_TAIL, a, False),
-        ("gitlab-token", gitlab_token.GitLabTokenDetector, ("gl", "gr1348941"), dash, a, False),
-        ("slack-token", slack.SlackDetector, ("xox", "hooks.slack.com"), dash, a, False),
-        ("stripe-key", stripe.StripeDetector, ("k_live_",), "[A-Za-z0-9]*", a, False),
-        ("sendgrid-key", sendgrid.SendGridDetector, ("sg.",), dash, a, False),
-        ("twilio-key", twilio.TwilioKeyDetector, ("ac", "sk"), "[a-z0-9]*", a, False),
-        ("pypi-token", pypi_token.PypiTokenDetector, ("pypi-",), dash, a, False),
-        ("openai-key", openai.OpenAIDetector, ("t3blbkfj",), dash, a + "_-", True),
-        ("square-secret", square_oauth.SquareOAuthDetector, ("sq0csp-",), dash, a, False),
-        ("discord-token", discord.DiscordBotTokenDetector, (".",), dash, a + "_.-", False),
-        ("mailchimp-key", mailchimp.MailchimpDetector, ("-us",), "[a-z0-9]*", a, False),
-        ("telegram-token", telegram_token.TelegramBotTokenDetector, (":",), dash, string.digits,
-         False),
+        ("gitlab-token", "GitLabTokenDetector", ("gl", "gr1348941"), dash, a, False),
+        ("slack-token", "SlackDetector", ("xox", "hooks.slack.com"), dash, a, False),
+        ("stripe-key", "StripeDetector", ("k_live_",), "[A-Za-z0-9]*", a, False),
+        ("sendgrid-key", "SendGridDetector", ("sg.",), dash, a, False),
+        ("twilio-key", "TwilioKeyDetector", ("ac", "sk"), "[a-z0-9]*", a, False),
+        ("pypi-token", "PypiTokenDetector", ("pypi-",), dash, a, False),
+        ("openai-key", "OpenAIDetector", ("t3blbkfj",), dash, a + "_-", True),
+        ("square-secret", "SquareOAuthDetector", ("sq0csp-",), dash, a, False),
+        ("discord-token", "DiscordBotTokenDetector", (".",), dash, a + "_.-", False),
+        ("mailchimp-key", "MailchimpDetector", ("-us",), "[a-z0-9]*", a, False),
+        ("telegram-token", "TelegramBotTokenDetector", (":",), dash, string.digits, False),
     ]
     rules = [_library_rule(kind, pattern, needles, tail, left, guard)
-             for kind, plugin, needles, tail, left, guard in table for pattern in plugin.denylist]
-    aws_id, aws_secret = aws.AWSKeyDetector.denylist
+             for kind, detector, needles, tail, left, guard in table
+             for pattern in _denylist(detector)]
+    aws_id, aws_secret = _denylist("AWSKeyDetector")
     rules.append(_library_rule("aws-key", aws_id, ("akia", "asia", "abia", "acca", "a3t")))
     rules.append(Rule("aws-secret-key", aws_secret, ("aws",), groups=(1,)))
     return rules
@@ -320,11 +312,10 @@ def _own_rules() -> list[Rule]:
 
 def _pem_rules() -> list[Rule]:
     """Whole PEM blocks (also JSON-escaped, `\\n`), and the start of a truncated one."""
-    from detect_secrets.plugins import private_key
-
-    headers = [p.pattern.removeprefix("BEGIN ") for p in private_key.PrivateKeyDetector.denylist
-               if p.pattern.startswith("BEGIN ")]
-    names = "|".join(sorted({*headers, "ENCRYPTED PRIVATE KEY"}, key=len, reverse=True))
+    # Longest first; ties by name, so the pattern is the same in every process (a set's order
+    # is not).
+    names = "|".join(sorted({*PRIVATE_KEY_HEADERS, "ENCRYPTED PRIVATE KEY"},
+                            key=lambda name: (-len(name), name)))
     # The body may not cross another BEGIN: keeps a run of unterminated headers linear.
     block = re.compile(rf"-----BEGIN (?P<h>{names})-----(?:(?!-----BEGIN ).)*?-----END (?P=h)-----",
                        re.DOTALL)

@@ -7,14 +7,23 @@ scanners would rightly flag one).
 from __future__ import annotations
 
 import base64
+import importlib
+import importlib.metadata
+import importlib.util
 import json
 import string
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from gardener import redact_rules, secret_patterns
 from gardener.redact import Redactor, marker, redact, redact_json, secret_key_kind
 
 ALNUM = string.ascii_letters + string.digits
@@ -379,3 +388,68 @@ def test_secret_named_values_are_replaced_whole(key: str, value: Any) -> None:
     kind = secret_key_kind(key)
     assert kind is not None
     assert redact_json({key: value, "n": 1}) == {key: marker(kind), "n": 1}
+
+
+# --- detect-secrets' patterns, copied into gardener/secret_patterns.py ---------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sync_script() -> ModuleType:
+    """`scripts/sync_secret_patterns.py`, imported (it is not part of the package)."""
+    spec = importlib.util.spec_from_file_location(
+        "sync_secret_patterns", ROOT / "scripts" / "sync_secret_patterns.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_secret_patterns_are_those_of_the_installed_detect_secrets() -> None:
+    """The drift guard: after a detect-secrets upgrade, run the script and review the diff."""
+    sync = sync_script()
+    installed = importlib.metadata.version("detect-secrets")
+    copied = secret_patterns.DETECT_SECRETS_VERSION
+    current = (ROOT / "gardener" / "secret_patterns.py").read_text(encoding="utf-8")
+    assert current == sync.render(), (
+        f"gardener/secret_patterns.py (from detect-secrets {copied}) is not what the installed "
+        f"detect-secrets {installed} gives: run `{sync.COMMAND}` and review the diff")
+
+
+def rule_dump(rules: Iterable[redact_rules.Rule]) -> list[tuple[Any, ...]]:
+    return [(r.kind, r.pattern.pattern, r.pattern.flags, r.needles, r.groups,
+             getattr(r.accept, "__code__", r.accept), r.left) for r in rules]
+
+
+def test_rules_are_the_ones_the_detectors_own_regexes_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built from the copies, the rules equal those built from detect-secrets' plugins directly
+    (as `redact_rules` did before the copies existed)."""
+    from detect_secrets.plugins import keyword, private_key
+
+    detectors = {name: getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)
+                 for module, name in sync_script().DETECTORS}
+    live = {name: tuple((p.pattern, p.flags) for p in d.denylist) for name, d in detectors.items()}
+    headers = tuple(p.pattern.removeprefix("BEGIN ")
+                    for p in private_key.PrivateKeyDetector.denylist
+                    if p.pattern.startswith("BEGIN "))
+    monkeypatch.setattr(redact_rules, "DETECTOR_PATTERNS", live)
+    monkeypatch.setattr(redact_rules, "PRIVATE_KEY_HEADERS", headers)
+    monkeypatch.setattr(redact_rules, "SECRET_KEYWORDS", tuple(keyword.DENYLIST))
+    from_library = rule_dump(redact_rules.default_rules.__wrapped__())
+    vocabulary = redact_rules._vocabulary.__wrapped__()
+    monkeypatch.undo()
+    assert from_library == rule_dump(redact_rules.default_rules())
+    assert vocabulary == redact_rules._vocabulary()
+
+
+def test_redacting_does_not_import_detect_secrets_or_requests() -> None:
+    """Start-up cost: detect-secrets (and the `requests` its plugins import) stay out."""
+    code = ("import sys; from gardener.redact import redact; "
+            "print(redact(sys.argv[1])); print('detect_secrets' in sys.modules, "
+            "'requests' in sys.modules)")
+    text = f"token {GH['ghp_']} password=hunter22 {BEGIN}RSA PRIVATE KEY-----"
+    out = subprocess.run([sys.executable, "-c", code, text], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.splitlines() == [
+        "token [REDACTED:github-token] password=[REDACTED:password] [REDACTED:private-key]",
+        "False False"]
