@@ -14,6 +14,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, islice
@@ -66,10 +67,18 @@ def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> 
 def analyse(batch: Iterable[RawEntry | Skip], base: int = 0, field_paths: tuple[str, ...] = ()
             ) -> Part:
     """Parse and count one batch; `base` numbers entries that carry no origin of their own."""
-    collecting = gc.isenabled()
-    gc.disable()  # a batch allocates thousands of dicts and frees them: no cycles to look for
-    try:
+    with paused_gc():
         return _analyse(batch, base, field_paths)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cycle collection inside: batches allocate (and free) thousands of containers with no
+    cycles among them, and a collection would walk them all, over and over."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()

@@ -97,6 +97,8 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         raise EntryError("resource", f"resource must be a JSON object, got "
                          f"{type(resource).__name__}")
     labels = raw.get("labels")
+    if labels is not None and type(labels) is not dict:
+        _mapping(labels, "labels")  # an EntryError naming the field
     value = raw.get("severity")
     severity = _SEVERITY_NAMES.get(value) if type(value) is str else None  # the usual case
     return LogEntry(
@@ -109,11 +111,8 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         templated=traced or request_log,
         resource_type=str(resource.get("type") or "global"),
         resource_labels=_str_map(resource.get("labels"), "resource.labels"),
-        labels=_str_map(labels, "labels"),
-        log_name=str(raw.get("logName") or ""),
         logger=_logger(payload, labels),
         source_location=location,
-        trace=str(raw.get("trace") or payload.get(TRACE_KEY) or ""),
         http=http,
         exception_type=trace.exception_type if trace else "",
         fields=payload,

@@ -117,16 +117,10 @@ class LogEntry:
     """`resource.type`, e.g. `cloud_run_revision`, `k8s_container`."""
     resource_labels: Mapping[str, str] = field(default_factory=dict)
     """`resource.labels` (service_name, revision_name, cluster_name, namespace_name, ...)."""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    """The entry's user `labels`."""
-    log_name: str = ""
-    """`logName`, e.g. `projects/p/logs/run.googleapis.com%2Fstderr`."""
     logger: str = ""
     """Logger name from the payload (`logger`, `logger_name`, `name`, `context.name`...)."""
     source_location: SourceLocation | None = None
     """`sourceLocation` or the payload's `logging.googleapis.com/sourceLocation`."""
-    trace: str = ""
-    """`trace` or the payload's `logging.googleapis.com/trace`."""
     http: HttpSummary | None = None
     """Set for request logs (`httpRequest`)."""
     exception_type: str = ""
@@ -137,6 +131,27 @@ class LogEntry:
     """Where the entry came from: `file.json#12`, `cloud-logging`."""
     raw: Mapping[str, Any] = field(default_factory=dict)
     """The decoded LogEntry as read, kept for samples (redacted before it is shown)."""
+
+    # Read from `raw` when asked: nothing downstream of parsing needs them for every entry.
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """The entry's user `labels`, as text."""
+        value = self.raw.get("labels")
+        if not isinstance(value, dict):
+            return {}
+        if all(type(v) is str for v in value.values()):
+            return value
+        return {str(k): str(v) for k, v in value.items()}
+
+    @property
+    def log_name(self) -> str:
+        """`logName`, e.g. `projects/p/logs/run.googleapis.com%2Fstderr`."""
+        return str(self.raw.get("logName") or "")
+
+    @property
+    def trace(self) -> str:
+        """`trace` or the payload's `logging.googleapis.com/trace`."""
+        return str(self.raw.get("trace") or self.fields.get("logging.googleapis.com/trace") or "")
 
 
 @dataclass(frozen=True, slots=True)

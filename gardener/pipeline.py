@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from gardener.baseline import Counted, compare
-from gardener.batches import parts
+from gardener.batches import parts, paused_gc
 from gardener.clusters import ClusterBuilder
 from gardener.config import Config
 from gardener.gate import decide, parse_fail_on
@@ -65,9 +65,10 @@ def read(source: LogSource, miner: Miner, field_paths: Iterable[str] = (), jobs:
     batches are parsed and masked by `jobs` processes, and merged here in input order."""
     tally = EntryTally()
     builder = ClusterBuilder(miner, field_paths)
-    for part in parts(source, field_paths, jobs):
-        tally.merge(part.tally)
-        builder.merge(part.groups)
+    with paused_gc():
+        for part in parts(source, field_paths, jobs):
+            tally.merge(part.tally)
+            builder.merge(part.groups)
     return tally, builder
 
 

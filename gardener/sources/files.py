@@ -64,7 +64,7 @@ class FileSource:
                 yield from chunked(read_stream(self._stdin(), "<stdin>"), size)
                 continue
             with _opened(path, binary=True) as stream:
-                yield from split(stream, path, size)  # type: ignore[arg-type]
+                yield from split(stream, path, size, path)  # type: ignore[arg-type]
 
     def _stdin(self) -> TextIO:
         if self.stdin is None:

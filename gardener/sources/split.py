@@ -39,39 +39,54 @@ _DECODE = msgspec.json.Decoder().decode
 
 @dataclass(frozen=True, slots=True)
 class Elements:
-    """Consecutive elements of one export, as bytes; iterating decodes them."""
+    """Consecutive elements of one export, as bytes (or where to read them); iterating decodes
+    them."""
 
     name: str
     """The export's name, for messages (`export.json#12`)."""
     first: int
     """Index of the first element in the export."""
-    data: bytes
-    """The elements, from the first one's `{` to just before the `{` of the one after the last."""
     count: int
-    """How many elements `data` holds."""
+    """How many elements there are."""
     array: bool
     """Elements of a JSON array (else JSON Lines)."""
+    data: bytes = b""
+    """The elements, from the first one's `{` to just before the `{` of the one after the last;
+    empty when they are read from `path` instead (cheaper than sending them to a worker)."""
+    path: str = ""
+    """The export file the elements are in, when `data` is empty."""
+    offset: int = 0
+    """Where they start in `path`."""
+    length: int = 0
+    """How many bytes they take in `path`."""
 
     def __len__(self) -> int:
         return self.count
 
     def __iter__(self) -> Iterator[RawEntry | Skip]:
-        name, first = self.name, self.first
+        data, name, first = self._bytes(), self.name, self.first
         try:  # one C call for the batch: elements of an array are already comma-separated
-            values = _DECODE(b"[%s]" % (self.data.rstrip(_TRAILER) if self.array else
-                                        self.data.rstrip().replace(b"\n{", b"\n,{")))
+            values = _DECODE(b"[%s]" % (data.rstrip(_TRAILER) if self.array else
+                                        data.rstrip().replace(b"\n{", b"\n,{")))
         except (msgspec.DecodeError, UnicodeDecodeError):
             values = None
         if values is None or len(values) != self.count:
-            yield from self._careful()
+            yield from self._careful(data)
             return
         for offset, value in enumerate(values):
             value[ORIGIN_KEY] = f"{name}#{first + offset}"
             yield value
 
-    def _careful(self) -> Iterator[RawEntry | Skip]:
+    def _bytes(self) -> bytes:
+        if not self.path:
+            return self.data
+        with open(self.path, "rb") as stream:
+            stream.seek(self.offset)
+            return stream.read(self.length)
+
+    def _careful(self, data: bytes) -> Iterator[RawEntry | Skip]:
         """The same elements through `read_stream`: one bad element costs only itself."""
-        text = self.data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace")
         yield from read_stream(StringIO(f"[{text}]" if self.array else text), self.name,
                                self.first)
 
@@ -80,40 +95,54 @@ Batch = Elements | list[RawEntry | Skip]
 """Elements still as bytes, or entries already decoded."""
 
 
-def split(stream: BinaryIO, name: str, size: int) -> Iterator[Batch]:
+def split(stream: BinaryIO, name: str, size: int, path: str = "") -> Iterator[Batch]:
     """Batches of `size` elements from one export opened in binary; the careful reader takes
-    over where the export is not line-structured."""
+    over where the export is not line-structured. With `path` (the file `stream` reads), a
+    batch says where its elements are instead of carrying them."""
     buf = stream.read(BLOCK)
-    if buf.startswith(codecs.BOM_UTF8):
-        buf = buf[len(codecs.BOM_UTF8):]
-    array = _ARRAY_START.match(buf)
-    lines = None if array else _LINES_START.match(buf)
-    if array is None and lines is None:
-        yield from _careful(buf, stream, name, 0, size)
+    start = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
+    array = _ARRAY_START.match(buf, start)
+    lines = None if array else _LINES_START.match(buf, start)
+    if (array is None and lines is None) or not stream.seekable():
+        yield from _careful(buf[start:], stream, name, 0, size)
         return
     marker = b"\n" + (array.group(1) if array else b"") + b"{"
     starts = re.compile(re.escape(marker)).finditer
+
+    def elements(begin: int, end: int, count: int) -> Elements:
+        if path:
+            return Elements(name, index, count, array is not None, path=path, offset=begin,
+                            length=end - begin)
+        stream.seek(begin)
+        data = stream.read(end - begin)
+        stream.seek(at + len(buf))
+        return Elements(name, index, count, array is not None, data)
+
+    at = 0  # where `buf` starts in the file
     begin = last = (array or lines).end() - 1  # type: ignore[union-attr]
     index = count = 0
-    scan = begin
+    scan = last
     while True:
-        for found in starts(buf, scan):  # the hot loop: a C search per element
-            last = found.end() - 1
+        for found in starts(buf, scan - at):  # the hot loop: a C search per element
+            last = at + found.end() - 1
             count += 1
             if count == size:
-                yield Elements(name, index, buf[begin:last], count, array is not None)
+                yield elements(begin, last, count)
                 index, begin, count = index + count, last, 0
-        more = stream.read(BLOCK) if len(buf) - last < _MAX_ELEMENT else b""
+        if at + len(buf) - last >= _MAX_ELEMENT:
+            break  # not line-structured from here on
+        more = stream.read(BLOCK)
         if not more:
             break
-        scan = max(last + 1, len(buf) - len(marker) + 1) - begin  # a marker may span the cut
-        buf, last = buf[begin:] + more, last - begin
-        begin = 0
+        keep = min(len(buf), len(marker) - 1)  # a marker may span the cut
+        at, buf = at + len(buf) - keep, buf[len(buf) - keep:] + more
+        scan = max(last + 1, at)
     # The end (or no more element starts): what is left goes to the careful reader.
     if count:
-        yield Elements(name, index, buf[begin:last], count, array is not None)
+        yield elements(begin, last, count)
         index += count
-    yield from _careful((b"[" if array else b"") + buf[last:], stream, name, index, size)
+    stream.seek(last)
+    yield from _careful(b"[" if array else b"", stream, name, index, size)
 
 
 def _careful(head: bytes, stream: BinaryIO, name: str, index: int, size: int
@@ -127,7 +156,7 @@ class _Rest:
 
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._head: bytes | None = head
+        self._head: bytes | None = head or None
         self._stream = stream
 
     def read(self, size: int = -1) -> str:
