@@ -115,7 +115,6 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         source_location=location,
         http=http,
         exception_type=trace.exception_type if trace else "",
-        fields=payload,
         origin=origin,
         raw=raw,
     )

@@ -125,8 +125,6 @@ class LogEntry:
     """Set for request logs (`httpRequest`)."""
     exception_type: str = ""
     """The exception class when the message carries a stack trace (`ValueError`, `java.io...`)."""
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    """The structured payload (jsonPayload / protoPayload) as decoded JSON, for rules."""
     origin: str = ""
     """Where the entry came from: `file.json#12`, `cloud-logging`."""
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -142,6 +140,15 @@ class LogEntry:
         if all(type(v) is str for v in value.values()):
             return value
         return {str(k): str(v) for k, v in value.items()}
+
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        """The structured payload (jsonPayload, else protoPayload) as decoded JSON, for rules."""
+        for key in ("jsonPayload", "protoPayload"):
+            value = self.raw.get(key)
+            if value is not None:
+                return value  # type: ignore[no-any-return]
+        return {}
 
     @property
     def log_name(self) -> str:
