@@ -155,7 +155,8 @@ class _Rest:
     """`head` then the rest of a binary stream, as text (what `read_stream` reads from)."""
 
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # utf-8-sig, as files are opened for the careful reader (even a cut-off BOM reads alike)
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self._head: bytes | None = head or None
         self._stream = stream
 
