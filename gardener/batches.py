@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, islice
+from typing import TYPE_CHECKING
 
 from gardener.clusters import KeyStats
 from gardener.entries import parse_entry
@@ -26,6 +27,9 @@ from gardener.mining import Form
 from gardener.model import Skip
 from gardener.report import EntryTally
 from gardener.sources import ORIGIN_KEY, LogSource, RawEntry, chunked
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BATCH_SIZE = 4096
 """Elements per batch. Part of the result's definition (the miner sees forms batch by batch),
@@ -135,17 +139,40 @@ def _can_fork() -> bool:
 
 def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]],
              jobs: int) -> Iterator[Part]:
+    """`work` on each batch in `jobs` forked processes, results in input order. If a worker dies
+    (killed for memory, say), the batches not done yet are done here instead: same result."""
     import multiprocessing  # only big inputs pay for these imports
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-    pending: deque[Future[Part]] = deque()
+    pending: deque[tuple[Future[Part], int, Iterable[RawEntry | Skip]]] = deque()
+
+    def done() -> Part:
+        future, base, batch = pending.popleft()
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return work(batch, base)
+
     try:
         for base, batch in numbered:
-            pending.append(pool.submit(work, batch, base))
+            try:
+                pending.append((pool.submit(work, batch, base), base, batch))
+            except BrokenProcessPool:
+                pending.append((_failed(), base, batch))
             if len(pending) >= _IN_FLIGHT * jobs:
-                yield pending.popleft().result()
+                yield done()
         while pending:
-            yield pending.popleft().result()
+            yield done()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _failed() -> Future[Part]:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    future: Future[Part] = Future()
+    future.set_exception(BrokenProcessPool("the worker processes are gone"))
+    return future

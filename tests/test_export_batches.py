@@ -156,3 +156,37 @@ def test_worker_processes_write_the_same_worklog(tmp_path: Path) -> None:
     assert outputs["1"] == outputs["2"]
     doc = json.loads(outputs["2"][0])
     assert doc["entries"]["analysed"] == 3850 and len(doc["clusters"]) > 10
+
+
+_KILLED = """
+import os, signal, sys
+import gardener.batches as batches
+from gardener.cli import main
+
+batches.BATCH_SIZE = 300
+main_pid = os.getpid()
+real = batches.analyse
+def dying(batch, base=0, field_paths=()):
+    if base == 900 and os.getpid() != main_pid:
+        open(sys.argv[3] + ".killed", "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
+    return real(batch, base, field_paths)
+batches.analyse = dying
+print(main(["analyze", "--input", sys.argv[1], "--json", sys.argv[2], "--markdown",
+            sys.argv[3], "--jobs", "2"]))
+"""
+
+
+def test_a_killed_worker_costs_nothing_but_time(tmp_path: Path) -> None:
+    example = ROOT / "examples" / "netra-backend-staging.json"
+    json_out, md_out = tmp_path / "w.json", tmp_path / "w.md"
+    done = subprocess.run([sys.executable, "-c", _KILLED, str(example), str(json_out),
+                           str(md_out)], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.stdout.split() == ["1"], done.stderr
+    assert (tmp_path / "w.md.killed").exists()  # a worker did die
+    one = subprocess.run([sys.executable, "-c", _RUN, str(example), str(tmp_path / "1.json"),
+                          str(tmp_path / "1.md"), "1"], capture_output=True, text=True,
+                         check=False, cwd=ROOT)
+    assert one.stdout.split() == ["1", "0"], one.stderr
+    assert json_out.read_text() == (tmp_path / "1.json").read_text()
+    assert md_out.read_text() == (tmp_path / "1.md").read_text()
