@@ -116,12 +116,26 @@ def _analyse(batch: Iterable[RawEntry | Skip], base: int, field_paths: tuple[str
     return Part(tally, groups)
 
 
+MAX_JOBS = 8
+"""More workers than this add memory (each holds its own caches), not speed: the parent merges."""
+_CGROUP_CPU = "/sys/fs/cgroup/cpu.max"
+
+
 def default_jobs() -> int:
-    """Worker processes to use: the CPUs this process may run on."""
+    """Worker processes to use: the CPUs this process may run on, within a container's CPU
+    quota (cgroup v2 `cpu.max`), at most `MAX_JOBS`."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    try:
+        with open(_CGROUP_CPU, encoding="ascii") as limits:
+            quota, period = limits.read().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit to honour
+    return min(cpus, MAX_JOBS)
 
 
 def _numbered(batches: Iterable[Iterable[RawEntry | Skip]]
@@ -146,33 +160,27 @@ def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntr
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-    pending: deque[tuple[Future[Part], int, Iterable[RawEntry | Skip]]] = deque()
+    pending: deque[tuple[Future[Part] | None, int, Iterable[RawEntry | Skip]]] = deque()
 
     def done() -> Part:
         future, base, batch = pending.popleft()
         try:
-            return future.result()
+            if future is not None:
+                return future.result()
         except BrokenProcessPool:
-            return work(batch, base)
+            pass
+        return work(batch, base)
 
     try:
         for base, batch in numbered:
             try:
-                pending.append((pool.submit(work, batch, base), base, batch))
+                future: Future[Part] | None = pool.submit(work, batch, base)
             except BrokenProcessPool:
-                pending.append((_failed(), base, batch))
+                future = None
+            pending.append((future, base, batch))
             if len(pending) >= _IN_FLIGHT * jobs:
                 yield done()
         while pending:
             yield done()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _failed() -> Future[Part]:
-    from concurrent.futures import Future
-    from concurrent.futures.process import BrokenProcessPool
-
-    future: Future[Part] = Future()
-    future.set_exception(BrokenProcessPool("the worker processes are gone"))
-    return future

@@ -190,3 +190,21 @@ def test_a_killed_worker_costs_nothing_but_time(tmp_path: Path) -> None:
     assert one.stdout.split() == ["1", "0"], one.stderr
     assert json_out.read_text() == (tmp_path / "1.json").read_text()
     assert md_out.read_text() == (tmp_path / "1.md").read_text()
+
+
+@pytest.mark.parametrize(("limit", "cpus", "expected"), [
+    ("max 100000\n", 4, 4), ("150000 100000\n", 4, 2), ("50000 100000\n", 4, 1),
+    ("garbage", 4, 4), (None, 4, 4), ("max 100000\n", 64, 8)])
+def test_default_jobs_honour_the_container_quota(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 limit: str | None, cpus: int, expected: int
+                                                 ) -> None:
+    import os
+
+    import gardener.batches as batches
+
+    path = tmp_path / "cpu.max"
+    if limit is not None:
+        path.write_text(limit)
+    monkeypatch.setattr(batches, "_CGROUP_CPU", str(path))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    assert batches.default_jobs() == expected
