@@ -100,3 +100,28 @@ def test_the_whole_token_shortcut_finds_what_the_shapes_find(token: str) -> None
     if whole and (whole["uuid"] or whole["word"].count("1") >= _ID_DIGITS):
         slow = _plain_number(shape)
         assert (slow if slow is not None else _spans(shape)) == (whole.span(2),)
+
+
+_IDS = st.one_of(
+    st.builds(lambda head, tail: head + tail, st.sampled_from("uiUt"),
+              st.text("abcdef0123456789_", min_size=4, max_size=16)),
+    st.uuids().map(str), st.integers(0, 10**9).map(str), st.sampled_from(["v2", "ssh2", "x"]))
+_LIKE_LOGS = st.builds(
+    lambda shape, a, b, c: shape.format(a, b, c), st.sampled_from([
+        "Loaded {} messages for thread {} (user {}) in 3.4ms",
+        "Request {} completed: GET /api/threads/{}/messages?page={} -> 200 in 5ms",
+        "WebSocket connected: user={} connection_id={} id={}",
+        "POST /v2/users/{}/orders/{} {}", "'GET /{}/{}' from {}", "GET {} {} {}",
+        "token={}, null={}, user=\"{}\"", "Jul {} 12:00:01 {} {} bytes", "{} {} {}"]),
+    _IDS, _IDS, _IDS)
+
+
+@settings(max_examples=300)
+@given(st.lists(_LIKE_LOGS, min_size=1, max_size=30))
+def test_a_shared_masker_masks_as_a_fresh_one(messages: list[str]) -> None:
+    """The caches (by shape, and by `_alike` key for ids and routes) never change a result."""
+    from gardener.masking import Masker
+
+    shared = Masker()
+    for message in messages:
+        assert shared.form(message) == tuple(Masker().mask(message)), message
