@@ -27,6 +27,7 @@ from gardener.mining import Form
 from gardener.model import Skip
 from gardener.report import EntryTally
 from gardener.sources import ORIGIN_KEY, LogSource, RawEntry, chunked
+from gardener.sources.split import Elements, Recut, reread
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -51,6 +52,8 @@ class Part:
     """Entries analysed and skipped."""
     groups: dict[str | Form, KeyStats]
     """Per masked form (a tuple) or ready-made template (a string), in order of first sight."""
+    recut: Elements | None = None
+    """Set (and nothing counted) when the batch was not cut where elements start."""
 
 
 def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> Iterator[Part]:
@@ -62,17 +65,27 @@ def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> 
     head = list(islice(batches, 2))
     numbered = _numbered(chain(head, batches))
     big = len(head) > 1 and sum(map(len, head)) > BATCH_SIZE  # not just a batch and its tail
-    if jobs > 1 and split and big and _can_fork():
-        yield from _in_pool(work, numbered, jobs)
-    else:
-        yield from (work(batch, base) for base, batch in numbered)
+    done = (_in_pool(work, numbered, jobs) if jobs > 1 and split and big and _can_fork()
+            else ((batch, work(batch, base)) for base, batch in numbered))
+    redone = None  # the input the careful reader is re-reading: its other batches are moot
+    for batch, part in done:
+        if redone is not None and getattr(batch, "source", None) == redone:
+            continue
+        if part.recut is None:
+            yield part
+        else:
+            redone = part.recut.source
+            yield from (work(items, 0) for items in reread(part.recut, BATCH_SIZE))
 
 
 def analyse(batch: Iterable[RawEntry | Skip], base: int = 0, field_paths: tuple[str, ...] = ()
             ) -> Part:
     """Parse and count one batch; `base` numbers entries that carry no origin of their own."""
     with paused_gc():
-        return _analyse(batch, base, field_paths)
+        try:
+            return _analyse(batch, base, field_paths)
+        except Recut as recut:
+            return Part(EntryTally(), {}, recut.elements)
 
 
 @contextmanager
@@ -152,7 +165,7 @@ def _can_fork() -> bool:
 
 
 def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]],
-             jobs: int) -> Iterator[Part]:
+             jobs: int) -> Iterator[tuple[Iterable[RawEntry | Skip], Part]]:
     """`work` on each batch in `jobs` forked processes, results in input order. If a worker dies
     (killed for memory, say), the batches not done yet are done here instead: same result."""
     import multiprocessing  # only big inputs pay for these imports
@@ -162,14 +175,14 @@ def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntr
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     pending: deque[tuple[Future[Part] | None, int, Iterable[RawEntry | Skip]]] = deque()
 
-    def done() -> Part:
+    def done() -> tuple[Iterable[RawEntry | Skip], Part]:
         future, base, batch = pending.popleft()
         try:
             if future is not None:
-                return future.result()
+                return batch, future.result()
         except BrokenProcessPool:
             pass
-        return work(batch, base)
+        return batch, work(batch, base)
 
     try:
         for base, batch in numbered:

@@ -4,7 +4,6 @@ careful reader gives, bad input included, and analysing them in worker processes
 
 from __future__ import annotations
 
-import itertools
 import json
 import subprocess
 import sys
@@ -15,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import gardener.sources.split as split_module
 from gardener.batches import analyse
 from gardener.model import Skip
+from gardener.sources import split as split_module
 from gardener.sources.files import FileSource
 from gardener.sources.split import Elements
 
@@ -52,7 +51,7 @@ def read(path: Path) -> list[object]:
 
 def batched(path: Path, size: int) -> list[object]:
     batches = FileSource([str(path)]).batches(size)
-    return [_plain(item) for item in itertools.chain.from_iterable(batches)]
+    return [_plain(item) for item in split_module.entries(batches, size)]
 
 
 def _plain(item: object) -> object:
@@ -84,7 +83,7 @@ def test_a_line_structured_export_is_cut_without_decoding(tmp_path: Path) -> Non
     path = tmp_path / "export.json"
     path.write_bytes(formats(entries(12))["gcloud"])
     batches = list(FileSource([str(path)]).batches(5))
-    assert [type(b).__name__ for b in batches] == ["Elements"] * 3 + ["list"]
+    assert [type(b).__name__ for b in batches] == ["Elements"] * 3 + ["Decoded"]
     assert [len(b) for b in batches] == [5, 5, 1, 1]  # the last element and `]`: careful reader
     first = batches[0]
     assert isinstance(first, Elements) and first.path == str(path) and not first.data

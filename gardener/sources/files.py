@@ -57,14 +57,15 @@ class FileSource:
     def batches(self, size: int) -> Iterator[Batch]:
         """What `read` yields, in batches of `size` elements; an export's elements stay bytes
         (`Elements`) where they can be cut apart undecoded, so they can be decoded elsewhere."""
-        from gardener.sources.split import split  # split builds on read_stream, below
+        from gardener.sources.split import Decoded, split  # they build on read_stream, below
 
-        for path in self.paths:
+        for source, path in enumerate(self.paths):
             if path == "-":
-                yield from chunked(read_stream(self._stdin(), "<stdin>"), size)
+                yield from (Decoded(items, source) for items in chunked(
+                    read_stream(self._stdin(), "<stdin>"), size))
                 continue
             with _opened(path, binary=True) as stream:
-                yield from split(stream, path, size, path)  # type: ignore[arg-type]
+                yield from split(stream, path, size, path, source)  # type: ignore[arg-type]
 
     def _stdin(self) -> TextIO:
         if self.stdin is None:
@@ -159,10 +160,11 @@ class _Reader:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as err:
-                if _may_be_cut(err, self.buf) and self.more():
+            except ValueError as err:  # JSONDecodeError, or an integer too long to convert
+                error = _decode_error(err, self.buf, self.pos)
+                if _may_be_cut(error, self.buf) and self.more():
                     continue
-                raise
+                raise error from None
             if _may_go_on(value, self.buf, end) and self.more():
                 continue
             self.pos = end
@@ -240,7 +242,7 @@ def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip,
             return index
         try:
             value, end = scan(buf, pos)
-        except (json.JSONDecodeError, StopIteration) as err:
+        except (ValueError, StopIteration) as err:  # ValueError: an integer too long to convert
             error = _decode_error(err, buf, pos)
             if _may_be_cut(error, buf) and reader.more():  # an element cut by the chunk's end
                 continue
@@ -279,6 +281,8 @@ def _may_be_cut(err: json.JSONDecodeError, buf: str) -> bool:
 def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
     if isinstance(err, json.JSONDecodeError):
         return err
+    if isinstance(err, ValueError):  # int() refused a number of thousands of digits
+        return json.JSONDecodeError("a number too long to convert", buf, pos)
     where = err.value if isinstance(err, StopIteration) and isinstance(err.value, int) else pos
     return json.JSONDecodeError("Expecting value", buf, where)
 

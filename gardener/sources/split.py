@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from io import StringIO
 from typing import BinaryIO
@@ -59,6 +59,8 @@ class Elements:
     """Where they start in `path`."""
     length: int = 0
     """How many bytes they take in `path`."""
+    source: int = 0
+    """Which input of the run the elements are from (an input may be given twice)."""
 
     def __len__(self) -> int:
         return self.count
@@ -70,11 +72,17 @@ class Elements:
                                         data.rstrip().replace(b"\n{", b"\n,{")))
         except (msgspec.DecodeError, UnicodeDecodeError):
             values = None
-        if values is None or len(values) != self.count:
+        if values is None or len(values) != self.count or any(type(v) is not dict
+                                                                for v in values):
+            if self.path:  # not cut where elements start: re-read the file from here
+                raise Recut(self)
             yield from self._careful(data)
             return
         for offset, value in enumerate(values):
-            value[ORIGIN_KEY] = f"{name}#{first + offset}"
+            if self.array:
+                value[ORIGIN_KEY] = f"{name}#{first + offset}"
+            else:  # as the careful reader does for JSON Lines
+                value.setdefault(ORIGIN_KEY, f"{name}#{first + offset}")
             yield value
 
     def _bytes(self) -> bytes:
@@ -91,20 +99,64 @@ class Elements:
                                self.first)
 
 
-Batch = Elements | list[RawEntry | Skip]
+class Recut(Exception):  # noqa: N818 - not an error: a signal to read on carefully
+    """`elements` do not decode as the elements they were cut as: the export is not
+    line-structured from there (an element that is not an object, a nested object starting a
+    line at the elements' indentation, broken JSON). Every batch before it decoded whole, so its
+    start is an element's: `reread` goes on from there with the careful reader."""
+
+    def __init__(self, elements: Elements) -> None:
+        super().__init__(elements.name, elements.first)
+        self.elements = elements
+
+
+class Decoded(list[RawEntry | Skip]):
+    """Entries the careful reader decoded, from input number `source` (-1: not a file)."""
+
+    def __init__(self, items: list[RawEntry | Skip], source: int = -1) -> None:
+        super().__init__(items)
+        self.source = source
+
+
+Batch = Elements | Decoded
 """Elements still as bytes, or entries already decoded."""
 
 
-def split(stream: BinaryIO, name: str, size: int, path: str = "") -> Iterator[Batch]:
+def entries(batches: Iterable[Batch], size: int) -> Iterator[RawEntry | Skip]:
+    """What `batches` hold, in order: where one was not cut where elements start, the rest of
+    its input as the careful reader reads it (`gardener.batches.parts` does the same, batch by
+    batch, in worker processes)."""
+    redone = None
+    for batch in batches:
+        if redone is not None and getattr(batch, "source", None) == redone:
+            continue
+        try:
+            yield from list(batch)
+        except Recut as recut:
+            redone = recut.elements.source
+            for decoded in reread(recut.elements, size):
+                yield from decoded
+
+
+def reread(elements: Elements, size: int) -> Iterator[Decoded]:
+    """The rest of the export `elements` are from, from their start, by the careful reader."""
+    with open(elements.path, "rb") as stream:
+        stream.seek(elements.offset)
+        yield from _careful(b"[" if elements.array else b"", stream, elements.name,
+                            elements.first, size, elements.source)
+
+
+def split(stream: BinaryIO, name: str, size: int, path: str = "", source: int = 0
+          ) -> Iterator[Batch]:
     """Batches of `size` elements from one export opened in binary; the careful reader takes
     over where the export is not line-structured. With `path` (the file `stream` reads), a
-    batch says where its elements are instead of carrying them."""
+    batch says where its elements are instead of carrying them. `source` numbers the input."""
     buf = stream.read(BLOCK)
     start = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
     array = _ARRAY_START.match(buf, start)
     lines = None if array else _LINES_START.match(buf, start)
     if (array is None and lines is None) or not stream.seekable():
-        yield from _careful(buf[start:], stream, name, 0, size)
+        yield from _careful(buf[start:], stream, name, 0, size, source)
         return
     marker = b"\n" + (array.group(1) if array else b"") + b"{"
     starts = re.compile(re.escape(marker)).finditer
@@ -112,11 +164,11 @@ def split(stream: BinaryIO, name: str, size: int, path: str = "") -> Iterator[Ba
     def elements(begin: int, end: int, count: int) -> Elements:
         if path:
             return Elements(name, index, count, array is not None, path=path, offset=begin,
-                            length=end - begin)
+                            length=end - begin, source=source)
         stream.seek(begin)
         data = stream.read(end - begin)
         stream.seek(at + len(buf))
-        return Elements(name, index, count, array is not None, data)
+        return Elements(name, index, count, array is not None, data, source=source)
 
     at = 0  # where `buf` starts in the file
     begin = last = (array or lines).end() - 1  # type: ignore[union-attr]
@@ -142,13 +194,14 @@ def split(stream: BinaryIO, name: str, size: int, path: str = "") -> Iterator[Ba
         yield elements(begin, last, count)
         index += count
     stream.seek(last)
-    yield from _careful(b"[" if array else b"", stream, name, index, size)
+    yield from _careful(b"[" if array else b"", stream, name, index, size, source)
 
 
-def _careful(head: bytes, stream: BinaryIO, name: str, index: int, size: int
-             ) -> Iterator[Batch]:
+def _careful(head: bytes, stream: BinaryIO, name: str, index: int, size: int, source: int
+             ) -> Iterator[Decoded]:
     """`head` and the rest of `stream` through the careful (streaming) reader, in batches."""
-    yield from chunked(read_stream(_Rest(head, stream), name, index), size)  # type: ignore[arg-type]
+    for items in chunked(read_stream(_Rest(head, stream), name, index), size):  # type: ignore[arg-type]
+        yield Decoded(items, source)
 
 
 class _Rest:
