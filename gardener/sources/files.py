@@ -83,7 +83,7 @@ def _opened(path: str, *, binary: bool) -> Iterator[IO[Any]]:
     cannot be read is an `InputError` saying what to do."""
     try:
         stream = open(path, "rb") if binary else open(  # noqa: SIM115 (closed below)
-            path, encoding="utf-8-sig", errors="replace")
+            path, encoding="utf-8-sig", errors="replace", newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file", fix="check the --input path; export with "
                          "gcloud logging read ... --format=json > FILE") from None
@@ -160,7 +160,7 @@ class _Reader:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
-            except ValueError as err:  # JSONDecodeError, or an integer too long to convert
+            except (ValueError, RecursionError) as err:  # JSONDecodeError, a huge int, deep nesting
                 error = _decode_error(err, self.buf, self.pos)
                 if _may_be_cut(error, self.buf) and self.more():
                     continue
@@ -242,7 +242,7 @@ def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip,
             return index
         try:
             value, end = scan(buf, pos)
-        except (ValueError, StopIteration) as err:  # ValueError: an integer too long to convert
+        except (ValueError, RecursionError, StopIteration) as err:  # a huge int, deep nesting
             error = _decode_error(err, buf, pos)
             if _may_be_cut(error, buf) and reader.more():  # an element cut by the chunk's end
                 continue
@@ -283,6 +283,8 @@ def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
         return err
     if isinstance(err, ValueError):  # int() refused a number of thousands of digits
         return json.JSONDecodeError("a number too long to convert", buf, pos)
+    if isinstance(err, RecursionError):  # the C scanner recurses once per level
+        return json.JSONDecodeError("nested too deeply", buf, pos)
     where = err.value if isinstance(err, StopIteration) and isinstance(err.value, int) else pos
     return json.JSONDecodeError("Expecting value", buf, where)
 

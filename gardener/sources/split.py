@@ -70,7 +70,7 @@ class Elements:
         try:  # one C call for the batch: elements of an array are already comma-separated
             values = _DECODE(b"[%s]" % (data.rstrip(_TRAILER) if self.array else
                                         data.rstrip().replace(b"\n{", b"\n,{")))
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             values = None
         if values is None or len(values) != self.count or any(type(v) is not dict
                                                                 for v in values):
