@@ -185,8 +185,11 @@ class _Reader:
     def skip_element(self) -> bool:
         """Move past the malformed array element at the read position, matching brackets outside
         strings, so one bad entry holding `[{...}, {...}]` costs that entry only. Brackets that
-        do not pair up (an element cut short) fall back to the next `}, {`. False at the end."""
+        do not pair up (an element cut short) fall back to the next element start: a line
+        indented as this element's first (pretty exports), else the next `}, {`. False at the
+        end."""
         start, scan, opened = self.pos, self.pos, []
+        resync = self._resync(start)
         while True:
             match = _SKIP_TOKEN.search(self.buf, scan)
             if match is None or (match[0][0] == '"' and not match[1]
@@ -194,7 +197,7 @@ class _Reader:
                 resume = match.start() if match else len(self.buf)
                 if resume - start > _MAX_ELEMENT:  # no LogEntry is this big: stop matching
                     self.pos = resume
-                    return self.skip_to(_NEXT_ELEMENT)
+                    return self.skip_to(resync)
                 self.pos = start  # keep the element: the fallback re-reads it from its start
                 if not self.more():
                     self.pos = len(self.buf)
@@ -210,13 +213,22 @@ class _Reader:
                     return True
                 if "{[".index(opened.pop()) != "}]".index(token):
                     self.pos = start
-                    return self.skip_to(_NEXT_ELEMENT)
+                    return self.skip_to(resync)
                 if not opened:
                     self.pos = scan
                     return True
             elif token == "," and not opened:
                 self.pos = scan
                 return True
+
+    def _resync(self, start: int) -> re.Pattern[str]:
+        """Where the element after the one at `start` may begin: in a pretty export, the next
+        line indented as this one (or the array's `]`, indented less), else the next `}, {`."""
+        line = self.buf.rfind("\n", 0, start) + 1
+        indent = self.buf[line:start]
+        if not line or not indent or indent.strip(" \t"):
+            return _NEXT_ELEMENT
+        return re.compile(rf"\n{re.escape(indent)}(?=\{{)|\n[ \t]{{0,{len(indent) - 1}}}(?=\])")
 
     def line(self) -> int:
         """1-based line of the read position, for messages (costly: only on errors)."""

@@ -141,9 +141,13 @@ def entries(batches: Iterable[Batch], size: int) -> Iterator[RawEntry | Skip]:
 def reread(elements: Elements, size: int) -> Iterator[Decoded]:
     """The rest of the export `elements` are from, from their start, by the careful reader."""
     with open(elements.path, "rb") as stream:
+        head = b""
+        if elements.array:  # from the start of the element's line: its indentation tells
+            stream.seek(max(0, elements.offset - 256))  # the careful reader where the next
+            before = stream.read(elements.offset - stream.tell())  # one may start
+            head = b"[" + before[before.rfind(b"\n"):] if b"\n" in before else b"["
         stream.seek(elements.offset)
-        yield from _careful(b"[" if elements.array else b"", stream, elements.name,
-                            elements.first, size, elements.source)
+        yield from _careful(head, stream, elements.name, elements.first, size, elements.source)
 
 
 def split(stream: BinaryIO, name: str, size: int, path: str = "", source: int = 0
@@ -210,14 +214,14 @@ class _Rest:
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
         # utf-8-sig, as files are opened for the careful reader (even a cut-off BOM reads alike)
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-        self._head: bytes | None = head or None
+        self._head = head
         self._stream = stream
 
     def read(self, size: int = -1) -> str:
-        """Some text; '' only at the end (a read can end inside a multi-byte character)."""
+        """Some text; '' only at the end (a read can end inside a multi-byte character). The
+        head comes with the first read: the reader sees an element with the line it starts."""
         while True:
-            data = self._head if self._head is not None else self._stream.read(size)
-            self._head = None
+            data, self._head = self._head + self._stream.read(size), b""
             text = self._decoder.decode(data, final=not data)
             if text or not data:
                 return text
