@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from gardener.masking import mask
 from gardener.mining import Form, Miner, fingerprint
 from gardener.model import Cluster, LogEntry, Severity, SourceLocation
 
@@ -116,13 +117,11 @@ class ClusterBuilder:
         self.groups: dict[int | str, KeyStats] = {}
 
     def add(self, entry: LogEntry) -> None:
-        """Count one entry (`merge` counts a batch of them)."""
-        key: int | str = entry.mining_text if entry.templated else self.miner.add(
-            entry.mining_text)
-        group = self.groups.get(key)
-        if group is None:
-            group = self.groups[key] = KeyStats(entry)
-        group.add(entry, self.field_paths)
+        """Count one entry, as a batch of one (the pipeline merges whole batches)."""
+        stats = KeyStats(entry)
+        stats.add(entry, self.field_paths)
+        text = entry.mining_text
+        self.merge({text if entry.templated else tuple(mask(text)): stats})
 
     def merge(self, groups: Mapping[str | Form, KeyStats]) -> None:
         """Count a batch's groups: forms go to the miner in the order they were first seen."""
