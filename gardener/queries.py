@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote
 
@@ -40,9 +40,13 @@ def time_filter(start: datetime, end: datetime) -> str:
     return f'timestamp>="{rfc3339(start)}" AND timestamp<="{rfc3339(end)}"'
 
 
-def template_filter(template: str, *, http_method: str = "", status_class: str = "") -> str:
+def template_filter(template: str, *, http_method: str = "", status_class: str = "",
+                    texts: Sequence[Sequence[str]] = ()) -> str:
     """A filter clause that finds a template's entries: its longest constant fragment as a
-    phrase, or for request logs the method, status range and route prefix."""
+    phrase, or for request logs the method, status range and route prefix. With `texts` (the
+    string values of some entries, whitespace runs as one space), the longest fragment, or
+    piece of one, that each of them holds: a message we composed (`message: error`) is not
+    text any entry holds."""
     if http_method:
         clauses = [f"httpRequest.requestMethod={quote_filter_string(http_method)}"]
         if status_class[:1].isdigit() and status_class.endswith("xx"):
@@ -55,8 +59,18 @@ def template_filter(template: str, *, http_method: str = "", status_class: str =
         return " AND ".join(clauses)
     fragments = sorted((f.strip() for f in _CONSTANT_RUN.findall(template)), key=len,
                        reverse=True)
-    best = fragments[0][:200] if fragments and fragments[0] else ""
+    pieces = {p.strip() for f in fragments for p in re.split(r": | ", f)}  # `message: error`
+    candidates = sorted({*fragments, *pieces} - {""}, key=lambda p: (-len(p), p))
+    held = [c for c in candidates if all(any(c in value for value in values)
+                                         for values in texts)]
+    best = (held or fragments or [""])[0][:200]
     return quote_filter_string(best) if best else ""
+
+
+def trace_filter(exception_type: str, function: str = "") -> str:
+    """A filter clause that finds a stack-trace cluster's entries: its exception type and its
+    innermost function as phrases (the cluster's template is our summary, not log text)."""
+    return " AND ".join(quote_filter_string(p) for p in (exception_type, function) if p)
 
 
 def join(*clauses: str) -> str:

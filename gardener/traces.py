@@ -72,11 +72,15 @@ def parse_trace(text: str) -> Trace | None:
 
 def _short_path(path: str) -> str:
     """Drop deployment-specific prefixes so the same code clusters alike across images."""
-    for marker in ("site-packages/", "dist-packages/", "node_modules/", "/app/", "/src/",
-                   "/workspace/"):
-        if marker in path:
+    for marker in ("site-packages/", "dist-packages/", "node_modules/"):
+        if marker in path:  # the innermost package: vendored copies nest
             path = path.rsplit(marker, 1)[1]
             break
+    else:
+        for marker in ("/app/", "/src/", "/workspace/"):
+            if marker in path:  # the deployment root: cut once (`/app/svc/app/db.py`)
+                path = path.split(marker, 1)[1]
+                break
     parts = path.strip("/").split("/")
     return "/".join(parts[-3:])
 

@@ -17,6 +17,7 @@ from gardener.queries import (
     logs_explorer_url,
     rfc3339,
     template_filter,
+    trace_filter,
 )
 from gardener.redact import redact, redact_json
 from gardener.report import Report
@@ -91,8 +92,14 @@ def _cluster(cid: str, finding: Finding, report: Report, samples: int) -> dict[s
     http = next((s.http for s in cluster.samples if s.http), None)
     status_class = max(cluster.status_classes, key=lambda k: cluster.status_classes[k],
                        default="")
-    clause = template_filter(cluster.template, http_method=http.method if http else "",
-                             status_class=status_class)
+    if cluster.exception_types:  # a stack trace: its template is a summary, not log text
+        [(kind, _)] = _top(cluster.exception_types, 1)
+        where = _top(cluster.source_locations, 1)
+        clause = trace_filter(kind, where[0][0].function if where else "")
+    else:
+        clause = template_filter(cluster.template, http_method=http.method if http else "",
+                                 status_class=status_class,
+                                 texts=[_strings(s.raw) for s in cluster.samples])
     query = redact(join(report.base_filter, clause))
     doc: dict[str, Any] = {
         "id": cid,
@@ -135,9 +142,20 @@ def _top(counts: Mapping[Any, int], limit: int = 10) -> list[tuple[Any, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:limit]
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string in a decoded JSON value, whitespace runs as one space (as templates have
+    them): what a full-text search can find."""
+    if isinstance(value, str):
+        return [" ".join(value.split())]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
 def _sample(entry: Any) -> dict[str, Any]:
     raw = {k: v for k, v in entry.raw.items() if k != ORIGIN_KEY}
     return {"insert_id": entry.insert_id, "timestamp": rfc3339(entry.timestamp),
             "severity": entry.severity.name, "message": redact(entry.message),
             "entry": redact_json(raw)}
-

@@ -73,3 +73,29 @@ def test_example_secrets_never_reach_the_worklog(tmp_path: Path) -> None:
     leaked = [s for s in secrets if s in text or s in dumped]
     assert leaked == []
     assert "[REDACTED:password]" in text
+
+
+_PHRASE = re.compile(r'(?:^| AND )"((?:[^"\\]|\\.)*)"')
+"""A quoted phrase standing alone in a filter (a full-text search), not a field's value."""
+
+
+def test_every_cluster_query_searches_for_text_its_entries_hold(tmp_path: Path) -> None:
+    """The `query` reproduces the cluster: each phrase it searches for is in the entries'
+    text, so a stack trace's query names its exception and function, not our summary of it."""
+    _, _, doc = run_example(tmp_path)
+    checked = 0
+    for cluster in doc["clusters"]:  # type: ignore[attr-defined]
+        for phrase in _PHRASE.findall(cluster["query"]):
+            text = json.loads(f'"{phrase}"')
+            for sample in cluster["samples"]:  # whitespace runs count as one space
+                assert any(text in " ".join(s.split()) for s in _strings(sample["entry"])), (
+                    cluster["id"], text)
+            checked += 1
+    assert checked >= 40
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [s for item in items for s in _strings(item)]

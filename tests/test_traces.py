@@ -190,8 +190,6 @@ def test_java_odd_line_number_is_no_crash() -> None:
     assert trace is not None and trace.location == SourceLocation("C.java", None, "a.b.C.d")
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed here: it changes the golden example worklog "
-                   "(examples/netra-backend-staging.worklog.*), which the lead owns; see report")
 def test_deployment_root_is_cut_once() -> None:
     """/app/svc_a/app/db.py and /app/svc_b/app/db.py are different code; `_short_path` cuts at
     the last `/app/`, so both become `db.py` and two bugs share a cluster."""
