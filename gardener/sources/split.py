@@ -4,11 +4,13 @@ analysed) in other processes.
 Exports are line-structured: gcloud prints a JSON array with each element starting on a line of
 its own (`\\n  {`), and JSON Lines puts one element per line (`\\n{`). The indentation of the first
 element gives the marker of every element start; raw newlines cannot occur inside JSON strings,
-so a marker is always between elements in valid JSON. A cut in the wrong place (mixed
-indentation, broken input) cannot decode as an object, so it is never trusted: the batch is read
-again by the careful reader (`read_stream`), which gives the same entries and the same skips as
-reading the whole file with it. What is not line-structured (a one-line array, the last element
-and the closing `]`) goes to the careful reader from the start.
+so a marker is always between elements in well-formed, consistently indented JSON. A batch is
+trusted only if it decodes as exactly the objects it was cut as; when one does not (a non-object
+element, a nested object starting a line at the elements' indentation, broken JSON), the rest of
+its file goes to the careful reader (`read_stream`) from that batch's start (`Recut`, `reread`),
+which every batch before it proves is an element's. So the entries and the skips are the same as
+reading the whole file with the careful reader. What is not line-structured (a one-line array,
+the last element and the closing `]`) goes to the careful reader from the start.
 """
 
 from __future__ import annotations
