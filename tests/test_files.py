@@ -35,6 +35,16 @@ def read(text: str, name: str = "export.json") -> list[dict[str, Any] | Skip]:
     return list(read_stream(io.StringIO(text), name))
 
 
+def read_in_chunks(text: str, name: str, chunk: int) -> list[dict[str, Any] | Skip]:
+    """`read`, the reader's buffer filled `chunk` characters at a time."""
+    saved = files.CHUNK
+    files.CHUNK = chunk
+    try:
+        return read(text, name)
+    finally:
+        files.CHUNK = saved
+
+
 def bare(items: list[Any]) -> list[Any]:
     """Items without the origin the reader adds."""
     return [{k: v for k, v in item.items() if k != ORIGIN_KEY} if isinstance(item, dict)
@@ -287,12 +297,7 @@ def expect_one_item_per_element(values: list[Any], items: list[Any], name: str) 
 def test_any_array_gives_one_item_per_element(values: list[Any], chunk: int,
                                                indent: int | None, ascii_only: bool) -> None:
     text = json.dumps(values, indent=indent, ensure_ascii=ascii_only)
-    saved = files.CHUNK
-    files.CHUNK = chunk
-    try:
-        items = read(text, "a.json")
-    finally:
-        files.CHUNK = saved
+    items = read_in_chunks(text, "a.json", chunk)
     expect_one_item_per_element(values, items, "a.json")
 
 
@@ -303,12 +308,7 @@ def test_any_json_lines_give_one_item_per_element(values: list[Any], chunk: int,
                                                    ascii_only: bool) -> None:
     # a first value that is a list makes the input an array export, by definition
     text = "".join(json.dumps(v, ensure_ascii=ascii_only) + "\n" for v in values)
-    saved = files.CHUNK
-    files.CHUNK = chunk
-    try:
-        items = read(text, "l.jsonl")
-    finally:
-        files.CHUNK = saved
+    items = read_in_chunks(text, "l.jsonl", chunk)
     expect_one_item_per_element(values, items, "l.jsonl")
 
 
@@ -323,12 +323,7 @@ def test_one_damaged_element_costs_one_item(values: list[dict[str, Any]], bad: i
                                             chunk: int) -> None:
     bad %= len(values)
     parts = [damage if i == bad else json.dumps(v) for i, v in enumerate(values)]
-    saved = files.CHUNK
-    files.CHUNK = chunk
-    try:
-        items = read("[" + ",\n".join(parts) + "]", "d.json")
-    finally:
-        files.CHUNK = saved
+    items = read_in_chunks("[" + ",\n".join(parts) + "]", "d.json", chunk)
     assert len(items) == len(values)
     skip = items[bad]
     assert isinstance(skip, Skip) and skip.origin == f"d.json#{bad}"
