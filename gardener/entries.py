@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from gardener.model import HttpSummary, LogEntry, Severity, Skip, SourceLocation
+from gardener.model import HttpSummary, LogEntry, Severity, Skip, SourceLocation, text_map
 from gardener.traces import parse_trace
 
 SOURCE_LOCATION_KEY = "logging.googleapis.com/sourceLocation"
@@ -403,8 +403,4 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
 
 
 def _str_map(value: object, field: str) -> Mapping[str, str]:
-    mapping = value if type(value) is dict else _mapping(value, field)
-    for item in mapping.values():
-        if type(item) is not str:  # rare: labels are strings in the API; copy only then
-            return {str(k): str(v) for k, v in mapping.items()}
-    return mapping
+    return text_map(value if type(value) is dict else _mapping(value, field))

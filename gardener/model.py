@@ -135,11 +135,7 @@ class LogEntry:
     def labels(self) -> Mapping[str, str]:
         """The entry's user `labels`, as text."""
         value = self.raw.get("labels")
-        if not isinstance(value, dict):
-            return {}
-        if all(type(v) is str for v in value.values()):
-            return value
-        return {str(k): str(v) for k, v in value.items()}
+        return text_map(value) if isinstance(value, dict) else {}
 
     @property
     def fields(self) -> Mapping[str, Any]:
@@ -252,3 +248,12 @@ class Gate:
     """False when any finding met a condition, or when no entry could be read."""
     reasons: tuple[str, ...]
     """One line per finding that failed the gate (or why it could not pass)."""
+
+
+def text_map(mapping: Mapping[Any, Any]) -> Mapping[str, str]:
+    """`mapping` with its keys and values as text: itself when they are (labels are strings in
+    the API), else a copy."""
+    for item in mapping.values():
+        if type(item) is not str:
+            return {str(k): str(v) for k, v in mapping.items()}
+    return mapping
