@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, islice
+from itertools import accumulate, chain, islice
 from typing import TYPE_CHECKING
 
 from gardener.clusters import KeyStats
@@ -62,10 +62,11 @@ def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> 
     work = partial(analyse, field_paths=tuple(field_paths))
     split = getattr(source, "batches", None)  # export files: undecoded batches
     batches = iter(split(BATCH_SIZE) if split else chunked(source.read(), BATCH_SIZE))
-    head = list(islice(batches, 2))
+    head = list(islice(batches, 2 * jobs))
     numbered = _numbered(chain(head, batches))
     big = len(head) > 1 and sum(map(len, head)) > BATCH_SIZE  # not just a batch and its tail
-    done = (_in_pool(work, numbered, jobs) if jobs > 1 and split and big and _can_fork()
+    few = sum(map(len, head)) < 2 * jobs * BATCH_SIZE  # too few to keep every process busy
+    done = (_in_pool(work, numbered, jobs, few) if jobs > 1 and split and big and _can_fork()
             else ((batch, work(batch, base)) for base, batch in numbered))
     redone = None  # the input the careful reader is re-reading: its other batches are moot
     for batch, part in done:
@@ -113,7 +114,6 @@ def _analyse(batch: Iterable[RawEntry | Skip], base: int, field_paths: tuple[str
         if isinstance(entry, Skip):
             tally.skip(entry)
             continue
-        tally.add(entry)
         key: str | Form = entry.mining_text
         if not entry.templated:
             known = forms.get(entry.mining_text)
@@ -126,6 +126,7 @@ def _analyse(batch: Iterable[RawEntry | Skip], base: int, field_paths: tuple[str
         if stats is None:
             stats = groups[key] = KeyStats(entry)
         stats.add(entry, field_paths)
+    tally.count(groups.values())
     return Part(tally, groups)
 
 
@@ -165,35 +166,60 @@ def _can_fork() -> bool:
 
 
 def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]],
-             jobs: int) -> Iterator[tuple[Iterable[RawEntry | Skip], Part]]:
-    """`work` on each batch in `jobs` forked processes, results in input order. If a worker dies
-    (killed for memory, say), the batches not done yet are done here instead: same result."""
+             jobs: int, share: bool) -> Iterator[tuple[Iterable[RawEntry | Skip], Part]]:
+    """`work` on each batch in `jobs` forked processes, results in input order; with `share`, a
+    batch's pieces go to several processes and their parts are combined into the batch's. If a
+    worker dies (killed for memory, say), the batches not done yet are done here instead: same
+    result."""
     import multiprocessing  # only big inputs pay for these imports
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-    pending: deque[tuple[Future[Part] | None, int, Iterable[RawEntry | Skip]]] = deque()
+    pending: deque[tuple[list[Future[Part]] | None, int, Iterable[RawEntry | Skip]]] = deque()
 
     def done() -> tuple[Iterable[RawEntry | Skip], Part]:
-        future, base, batch = pending.popleft()
+        futures, base, batch = pending.popleft()
         try:
-            if future is not None:
-                return batch, future.result()
+            if futures is not None:
+                results = [future.result() for future in futures]
+                return batch, combine(batch, results) if isinstance(batch, Elements) else results[0]
         except BrokenProcessPool:
             pass
         return batch, work(batch, base)
 
     try:
         for base, batch in numbered:
+            units = batch.pieces() if share and isinstance(batch, Elements) else [batch]
+            bases = accumulate((len(unit) for unit in units[:-1]), initial=base)  # type: ignore[arg-type]
             try:
-                future: Future[Part] | None = pool.submit(work, batch, base)
+                futures: list[Future[Part]] | None = [
+                    pool.submit(work, unit, at) for unit, at in zip(units, bases, strict=True)]
             except BrokenProcessPool:
-                future = None
-            pending.append((future, base, batch))
+                futures = None
+            pending.append((futures, base, batch))
             if len(pending) >= _IN_FLIGHT * jobs:
                 yield done()
         while pending:
             yield done()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def combine(batch: Elements, pieces: list[Part]) -> Part:
+    """The part of `batch` from the parts of its pieces, in order: the same as analysing it
+    whole (`KeyStats.merge` keeps first, last and most severe as `KeyStats.add` does)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    if any(piece.recut is not None for piece in pieces):  # re-read from the batch's start
+        return Part(EntryTally(), {}, batch)
+    tally, groups = pieces[0].tally, pieces[0].groups
+    for piece in pieces[1:]:
+        tally.merge(piece.tally)
+        for key, stats in piece.groups.items():
+            known = groups.get(key)
+            if known is None:
+                groups[key] = stats
+            else:
+                known.merge(stats)
+    return Part(tally, groups)

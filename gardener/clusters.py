@@ -12,29 +12,17 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from gardener.entries import resource_identity
 from gardener.masking import mask
 from gardener.mining import Form, Miner, fingerprint
-from gardener.model import Cluster, LogEntry, Severity, SourceLocation
-
-_VOLATILE_LABELS = frozenset({"pod_name", "instance_id", "instanceId", "pod_id", "container_id",
-                              "zone"})
-"""Resource labels that change with every instance: grouping by them would split a cluster's
-resources into noise."""
-
-
-ResourceKey = tuple[str, tuple[tuple[str, str], ...]]
-_RESOURCE_KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], ResourceKey] = {}
+from gardener.model import Cluster, LogEntry, ResourceKey, Severity, SourceLocation
 
 
 def resource_key(entry: LogEntry) -> ResourceKey:
     """(type, identifying labels): the service and revision, not the instance."""
-    seen = (entry.resource_type, tuple(entry.resource_labels.items()))
-    key = _RESOURCE_KEYS.get(seen)
-    if key is None:  # a few distinct resources per run: compute each once
-        labels = tuple(sorted((str(k), str(v)) for k, v in seen[1]
-                              if k not in _VOLATILE_LABELS))
-        key = _RESOURCE_KEYS[seen] = (entry.resource_type, labels)
-    return key
+    known = entry.resource
+    return known if known is not None else resource_identity(entry.resource_type,
+                                                             entry.resource_labels)
 
 
 def field_value(fields: object, path: str) -> str | None:
@@ -81,8 +69,8 @@ class KeyStats:
         if entry.severity > self.top.severity:
             self.top = entry
         http = entry.http
-        signature = (entry.severity, resource_key(entry), entry.source_location, entry.logger,
-                     entry.exception_type, http.status or 0 if http else 0)
+        signature = (entry.severity, entry.resource or resource_key(entry), entry.source_location,
+                     entry.logger, entry.exception_type, http.status or 0 if http else 0)
         self.signatures[signature] = self.signatures.get(signature, 0) + 1
         for path in field_paths:
             value = field_value(entry.fields, path)

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from gardener.model import HttpSummary, LogEntry, Severity, Skip, SourceLocation, text_map
+from gardener.model import (
+    HttpSummary,
+    LogEntry,
+    ResourceKey,
+    Severity,
+    Skip,
+    SourceLocation,
+    text_map,
+)
 from gardener.traces import parse_trace
 
 SOURCE_LOCATION_KEY = "logging.googleapis.com/sourceLocation"
@@ -34,6 +42,13 @@ _LOGGER_FIELDS = frozenset((*_LOGGER_KEYS, *(k.partition(".")[0] for k in _LOGGE
 """Top-level payload keys a logger name can be under (ECS: flat `log.logger`, or in `log`)."""
 _LOCATIONS: dict[tuple[str, object, object], SourceLocation] = {}
 _LOCATION_CACHE_LIMIT = 65536
+_VOLATILE_LABELS = frozenset({"pod_name", "instance_id", "instanceId", "pod_id", "container_id",
+                              "zone"})
+"""Resource labels that change with every instance: grouping by them would split a cluster's
+resources into noise."""
+_RESOURCES: dict[tuple[object, object], tuple[str, Mapping[str, str], ResourceKey]] = {}
+_RESOURCE_CACHE_LIMIT = 4096
+_GLOBAL: tuple[str, Mapping[str, str], ResourceKey] = ("global", {}, ("global", ()))
 _PLAIN_LINE = (str, int, type(None))
 _PLAIN_NAME = (str, type(None))
 """Exact types of source-location fields that may key the cache (`1 == 1.0 == True`)."""
@@ -90,12 +105,7 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         mining_text = f"{http.method} {http.route} {status}"  # type: ignore[union-attr]
     else:
         mining_text = message
-    resource = raw.get("resource")
-    if resource is None:
-        resource = {}
-    elif type(resource) is not dict:
-        raise EntryError("resource", f"resource must be a JSON object, got "
-                         f"{type(resource).__name__}")
+    resource_type, resource_labels, resource = _resource(raw.get("resource"))
     labels = raw.get("labels")
     if labels is not None and type(labels) is not dict:
         _mapping(labels, "labels")  # an EntryError naming the field
@@ -109,15 +119,47 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         message=message,
         mining_text=mining_text,
         templated=traced or request_log,
-        resource_type=str(resource.get("type") or "global"),
-        resource_labels=_str_map(resource.get("labels"), "resource.labels"),
+        resource_type=resource_type,
+        resource_labels=resource_labels,
         logger=_logger(payload, labels),
         source_location=location,
         http=http,
         exception_type=trace.exception_type if trace else "",
         origin=origin,
         raw=raw,
+        resource=resource,
     )
+
+
+def _resource(value: object) -> tuple[str, Mapping[str, str], ResourceKey]:
+    """(type, labels as text, identifying key) of `resource`: a run has a few resources, so each
+    is worked out once and the same objects are shared by all its entries."""
+    if value is None:
+        return _GLOBAL
+    if type(value) is not dict:
+        raise EntryError("resource", f"resource must be a JSON object, got "
+                         f"{type(value).__name__}")
+    kind, labels = value.get("type"), value.get("labels")
+    seen = (kind, tuple(labels.items()) if type(labels) is dict else labels)
+    try:
+        known, cacheable = _RESOURCES.get(seen), True
+    except TypeError:  # a label value that is a list or an object: not cached
+        known, cacheable = None, False
+    if known is None:
+        text = _str_map(labels, "resource.labels")
+        name = str(kind or "global")
+        known = (name, text, resource_identity(name, text))
+        if cacheable:
+            if len(_RESOURCES) >= _RESOURCE_CACHE_LIMIT:
+                _RESOURCES.clear()
+            _RESOURCES[seen] = known
+    return known
+
+
+def resource_identity(resource_type: str, labels: Mapping[str, str]) -> ResourceKey:
+    """(type, identifying labels): the service and revision, not the instance."""
+    return resource_type, tuple(sorted((str(k), str(v)) for k, v in labels.items()
+                                       if k not in _VOLATILE_LABELS))
 
 
 def _timestamp(raw: Mapping[str, Any]) -> datetime:

@@ -92,6 +92,11 @@ class HttpSummary:
     """Latency in seconds, when reported."""
 
 
+ResourceKey = tuple[str, tuple[tuple[str, str], ...]]
+"""A resource's type and the labels that identify it (the service and revision, not the
+instance)."""
+
+
 @dataclass(slots=True, eq=False)
 class LogEntry:
     """One Cloud Logging LogEntry, reduced to what the pipeline uses.
@@ -129,6 +134,9 @@ class LogEntry:
     """Where the entry came from: `file.json#12`, `cloud-logging`."""
     raw: Mapping[str, Any] = field(default_factory=dict)
     """The decoded LogEntry as read, kept for samples (redacted before it is shown)."""
+    resource: ResourceKey | None = None
+    """(type, identifying labels) of the resource, as the parser works it out once per distinct
+    resource; None for entries made elsewhere (`gardener.clusters.resource_key` computes it)."""
 
     # Read from `raw` when asked: nothing downstream of parsing needs them for every entry.
     @property

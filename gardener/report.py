@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gardener.baseline import Gone
-from gardener.model import Finding, Gate, LogEntry, Severity, Skip
+from gardener.model import Finding, Gate, Severity, Skip
 from gardener.sources import SourceInfo
 from gardener.state import RunState
+
+if TYPE_CHECKING:
+    from gardener.clusters import KeyStats
 
 MAX_SKIP_EXAMPLES = 20
 """Skipped entries named one by one in the worklog; the rest are counted by reason."""
@@ -48,13 +52,17 @@ class EntryTally:
         self.first: datetime | None = None
         self.last: datetime | None = None
 
-    def add(self, entry: LogEntry) -> None:
-        self.analysed += 1
-        self.severities[entry.severity] += 1
-        if self.first is None or entry.timestamp < self.first:
-            self.first = entry.timestamp
-        if self.last is None or entry.timestamp > self.last:
-            self.last = entry.timestamp
+    def count(self, groups: Iterable[KeyStats]) -> None:
+        """Add a batch's entries, from their groups: once per group and severity, not per entry."""
+        severities = self.severities
+        for stats in groups:
+            self.analysed += stats.count
+            for signature, n in stats.signatures.items():
+                severities[signature[0]] += n
+            if self.first is None or stats.first.timestamp < self.first:
+                self.first = stats.first.timestamp
+            if self.last is None or stats.last.timestamp > self.last:
+                self.last = stats.last.timestamp
 
     def skip(self, skip: Skip) -> None:
         self.reasons[f"{skip.field}: {_reason_kind(skip.reason)}"] += 1

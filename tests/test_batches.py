@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 import gardener.batches as batches
-from gardener.batches import Part, analyse, parts
+from gardener.batches import Part, analyse, combine, parts
 from gardener.cli import main
 from gardener.errors import InputError
 from gardener.model import Severity, Skip
+from gardener.report import EntryTally
 from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
 from gardener.sources.files import FileSource
 from gardener.sources.split import Elements
@@ -134,6 +135,38 @@ def test_undecoded_batches_analyse_like_their_entries(tmp_path: Path) -> None:
     assert next(entries, None) is None
 
 
+def test_a_batch_shared_by_processes_amounts_to_the_batch(tmp_path: Path) -> None:
+    """The pieces of a batch (`Elements.pieces`), analysed apart and combined, give the part of
+    the batch analysed whole: the same groups in the same order, and the same first, last and
+    most severe entry where timestamps and severities tie."""
+    items = [entry(i, ("db down", "cache warm", "took 17 ms")[i % 3],
+                   ("ERROR", "INFO", "CRITICAL", "ERROR")[i % 4],
+                   timestamp=f"2025-09-15T23:0{(7 * i) % 5}:00Z") for i in range(40)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(items, indent=2), encoding="utf-8")
+    shared = 0
+    for batch in FileSource([str(path)]).batches(16):
+        if not isinstance(batch, Elements):
+            continue
+        pieces = batch.pieces()
+        assert [len(p) for p in pieces] == ([4] * 4 if len(batch) == 16 else [4, len(batch) - 4])
+        assert [e for p in pieces for e in p] == list(batch)  # same elements, same origins
+        got = combine(batch, [analyse(pickle.loads(pickle.dumps(p))) for p in pieces])
+        assert summary(got) == summary(analyse(batch))
+        shared += 1
+    assert shared == 3
+
+
+def test_a_piece_that_does_not_decode_recuts_its_whole_batch(tmp_path: Path) -> None:
+    """The careful reader takes over from the batch's start, as with one process."""
+    batch = next(iter(FileSource([str(export(tmp_path, 40))]).batches(16)))
+    assert isinstance(batch, Elements)
+    pieces = batch.pieces()
+    parts_ = [analyse(p) for p in pieces[:2]] + [Part(EntryTally(), {}, pieces[2]),
+                                                  analyse(pieces[3])]
+    assert combine(batch, parts_).recut is batch
+
+
 # --- parts of a source --------------------------------------------------------------------------
 
 def test_parts_cover_an_export_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -170,7 +203,7 @@ def test_when_worker_processes_are_used(tmp_path: Path, monkeypatch: pytest.Monk
                                         jobs: int, can_fork: bool, pooled: bool) -> None:
     """The pool is stood in for (no fork under pytest), but `parts` decides as it would; without
     it, every batch is analysed here."""
-    def stand_in(work: object, numbered: object, jobs: int) -> object:
+    def stand_in(work: object, numbered: object, jobs: int, share: bool) -> object:
         raise Pooled(jobs)
 
     monkeypatch.setattr(batches, "BATCH_SIZE", 9)
@@ -205,8 +238,8 @@ import gardener.batches as batches
 from gardener.cli import main
 from gardener.errors import InputError
 
-out, jobs, fail_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
-batches.BATCH_SIZE = 300
+out, jobs, fail_at, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+batches.BATCH_SIZE = size
 main_pid, pools = os.getpid(), []
 real_pool, real_analyse = batches._in_pool, batches.analyse
 
@@ -233,11 +266,11 @@ print(json.dumps({"code": code, "pools": len(pools), "workers": workers,
 """
 
 
-def run(tmp_path: Path, jobs: str, fail_at: int = -1) -> dict[str, Any]:
-    """`gardener analyze` on the example with batches of 300, in a fresh interpreter (no
+def run(tmp_path: Path, jobs: str, fail_at: int = -1, size: int = 300) -> dict[str, Any]:
+    """`gardener analyze` on the example with batches of `size`, in a fresh interpreter (no
     threads, so fork is allowed)."""
     out = tmp_path / f"jobs{jobs}"
-    done = subprocess.run([sys.executable, "-c", _RUN, str(out), jobs, str(fail_at)],
+    done = subprocess.run([sys.executable, "-c", _RUN, str(out), jobs, str(fail_at), str(size)],
                           capture_output=True, text=True, check=False, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
@@ -260,6 +293,18 @@ def test_worker_processes_write_the_golden_worklog(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "jobs2.json").read_text("utf-8")) == golden
     assert (tmp_path / "jobs2.md").read_text("utf-8") == (
         EXAMPLES / "netra-backend-staging.worklog.md").read_text("utf-8")
+
+
+def test_few_batches_are_shared_by_the_workers(tmp_path: Path) -> None:
+    """Two batches (and the tail) cannot keep two workers busy: each is cut in four pieces, all
+    analysed in workers, and the worklog is the bytes one process writes."""
+    two, one = run(tmp_path, "2", size=2000), run(tmp_path, "1", size=2000)
+    assert (two["pools"], one["pools"]) == (1, 0)
+    pids = (tmp_path / "jobs2.pids").read_text().split()
+    assert str(two["main"]) not in pids
+    assert len(pids) == 4 + 4 + 1  # 2000 and 1848 elements in four pieces each, the last alone
+    for ext in (".json", ".md"):
+        assert (tmp_path / f"jobs2{ext}").read_bytes() == (tmp_path / f"jobs1{ext}").read_bytes()
 
 
 def test_an_error_in_a_worker_reaches_the_caller(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ _LINES_START = re.compile(rb"[ \t\r\n]*\{")
 _TRAILER = b" \t\r\n,"
 """What may follow an element before the next one starts."""
 _DECODE = msgspec.json.Decoder().decode
+PIECES = 4
+"""A batch can be shared by this many processes (`Elements.pieces`), for inputs of few batches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +65,26 @@ class Elements:
     """How many bytes they take in `path`."""
     source: int = 0
     """Which input of the run the elements are from (an input may be given twice)."""
+    cuts: tuple[int, ...] = ()
+    """Where `pieces` may cut: offsets, from the first element's start, of every `piece`-th
+    element after it."""
+    piece: int = 0
+    """Elements between cuts."""
 
     def __len__(self) -> int:
         return self.count
+
+    def pieces(self) -> list[Elements]:
+        """These elements as consecutive runs cut at `cuts`, so processes can share one batch."""
+        if not self.cuts:
+            return [self]
+        bounds = (0, *self.cuts, self.length if self.path else len(self.data))
+        each = self.piece
+        return [Elements(self.name, self.first + i * each, min(each, self.count - i * each),
+                         self.array, self.data[start:end], self.path,
+                         self.offset + start if self.path else 0, end - start if self.path else 0,
+                         self.source)
+                for i, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False))]
 
     def __iter__(self) -> Iterator[RawEntry | Skip]:
         data, name, first = self._bytes(), self.name, self.first
@@ -168,18 +187,22 @@ def split(stream: BinaryIO, name: str, size: int, path: str = "", source: int = 
     starts = re.compile(re.escape(marker)).finditer
 
     def elements(begin: int, end: int, count: int) -> Elements:
+        within = tuple(cut - begin for cut in cuts if cut < end)
         if path:
             return Elements(name, index, count, array is not None, path=path, offset=begin,
-                            length=end - begin, source=source)
+                            length=end - begin, source=source, cuts=within, piece=piece)
         stream.seek(begin)
         data = stream.read(end - begin)
         stream.seek(at + len(buf))
-        return Elements(name, index, count, array is not None, data, source=source)
+        return Elements(name, index, count, array is not None, data, source=source, cuts=within,
+                        piece=piece)
 
     at = 0  # where `buf` starts in the file
     begin = last = (array or lines).end() - 1  # type: ignore[union-attr]
     index = count = 0
     scan = last
+    piece = max(1, size // PIECES)
+    cuts: list[int] = []
     while True:
         for found in starts(buf, scan - at):  # the hot loop: a C search per element
             last = at + found.end() - 1
@@ -187,6 +210,9 @@ def split(stream: BinaryIO, name: str, size: int, path: str = "", source: int = 
             if count == size:
                 yield elements(begin, last, count)
                 index, begin, count = index + count, last, 0
+                cuts.clear()
+            elif count % piece == 0:
+                cuts.append(last)
         if at + len(buf) - last >= _MAX_ELEMENT:
             break  # not line-structured from here on
         more = stream.read(BLOCK)
