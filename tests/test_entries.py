@@ -381,6 +381,25 @@ def test_resources_and_labels() -> None:
     assert odd.labels == {"attempt": "3", "ok": "True"}
 
 
+def test_a_resource_is_keyed_by_its_service_not_its_instance() -> None:
+    """Entries of one resource share its labels and key (worked out once); instance labels are
+    not part of the key; odd label values are text, and labels that are not an object a skip."""
+    labels = {"service_name": "api", "revision_name": "api-7", "instanceId": "a1"}
+    one = good(textPayload="x", resource={"type": "cloud_run_revision", "labels": labels})
+    two = good(textPayload="y", resource={"type": "cloud_run_revision",
+                                          "labels": {**labels, "instanceId": "b2"}})
+    assert one.resource == two.resource == ("cloud_run_revision", (("revision_name", "api-7"),
+                                                                   ("service_name", "api")))
+    again = good(textPayload="z", resource={"type": "cloud_run_revision", "labels": dict(labels)})
+    assert again.resource_labels is one.resource_labels
+    odd = good(textPayload="x", resource={"type": "k8s_container",
+                                          "labels": {"pods": ["a", "b"], "n": 3}})
+    assert odd.resource_labels == {"pods": "['a', 'b']", "n": "3"}
+    assert odd.resource == ("k8s_container", (("n", "3"), ("pods", "['a', 'b']")))
+    assert skip({"timestamp": TS, "textPayload": "x",
+                 "resource": {"type": "global", "labels": "x"}}).field == "resource.labels"
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("2025-09-15T23:46:21Z", datetime(2025, 9, 15, 23, 46, 21, tzinfo=UTC)),
     ("2025-09-15T23:46:21.123456789Z", datetime(2025, 9, 15, 23, 46, 21, 123456, tzinfo=UTC)),
