@@ -111,24 +111,12 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
         _mapping(labels, "labels")  # an EntryError naming the field
     value = raw.get("severity")
     severity = _SEVERITY_NAMES.get(value) if type(value) is str else None  # the usual case
-    return LogEntry(
-        insert_id=insert_id,
-        timestamp=timestamp,
-        severity=severity if severity is not None and severity is not Severity.DEFAULT else
-        _severity(raw, payload, http, message, traced),
-        message=message,
-        mining_text=mining_text,
-        templated=traced or request_log,
-        resource_type=resource_type,
-        resource_labels=resource_labels,
-        logger=_logger(payload, labels),
-        source_location=location,
-        http=http,
-        exception_type=trace.exception_type if trace else "",
-        origin=origin,
-        raw=raw,
-        resource=resource,
-    )
+    if severity is None or severity is Severity.DEFAULT:
+        severity = _severity(raw, payload, http, message, traced)
+    # Positional, in field order: keywords cost half the time of building an entry.
+    return LogEntry(insert_id, timestamp, severity, message, mining_text, traced or request_log,
+                    resource_type, resource_labels, _logger(payload, labels), location, http,
+                    trace.exception_type if trace else "", origin, raw, resource)
 
 
 def _resource(value: object) -> tuple[str, Mapping[str, str], ResourceKey]:
@@ -361,8 +349,8 @@ def _http(value: object) -> HttpSummary | None:
 
 def route_shape(url: str) -> str:
     """`https://h/api/users/42/orders?x=1` -> `/api/users/<*>/orders`: the route, not the URL."""
-    path = url.split("?", 1)[0].split("#", 1)[0]
-    if _SCHEME.match(path):  # only a leading scheme: `/r/https://x` is a path, not a host
+    path = url.partition("?")[0].partition("#")[0]
+    if "://" in path and _SCHEME.match(path):  # only a leading scheme: `/r/https://x` is a path
         path = "/" + path.split("://", 1)[1].partition("/")[2]
     return _path_shape(path)
 
