@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(IntEnum):
@@ -61,9 +61,9 @@ class Priority(IntEnum):
             raise ValueError(f"unknown priority {text!r}; use one of P0, P1, P2, P3, P4") from None
 
 
-@dataclass(frozen=True, slots=True)
-class SourceLocation:
-    """Where in the service's code an entry was written."""
+class SourceLocation(NamedTuple):
+    """Where in the service's code an entry was written. A named tuple, not a dataclass: every
+    entry is counted by its location, and a tuple hashes in C (a dataclass's hash is Python)."""
 
     file: str
     """Source file path as the service reported it."""
