@@ -65,8 +65,7 @@ def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> 
     head = list(islice(batches, 2 * jobs))
     numbered = _numbered(chain(head, batches))
     big = len(head) > 1 and sum(map(len, head)) > BATCH_SIZE  # not just a batch and its tail
-    few = sum(map(len, head)) < 2 * jobs * BATCH_SIZE  # too few to keep every process busy
-    done = (_in_pool(work, numbered, jobs, few) if jobs > 1 and split and big and _can_fork()
+    done = (_in_pool(work, numbered, jobs) if jobs > 1 and split and big and _can_fork()
             else ((batch, work(batch, base)) for base, batch in numbered))
     redone = None  # the input the careful reader is re-reading: its other batches are moot
     for batch, part in done:
@@ -166,11 +165,11 @@ def _can_fork() -> bool:
 
 
 def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]],
-             jobs: int, share: bool) -> Iterator[tuple[Iterable[RawEntry | Skip], Part]]:
-    """`work` on each batch in `jobs` forked processes, results in input order; with `share`, a
-    batch's pieces go to several processes and their parts are combined into the batch's. If a
-    worker dies (killed for memory, say), the batches not done yet are done here instead: same
-    result."""
+             jobs: int) -> Iterator[tuple[Iterable[RawEntry | Skip], Part]]:
+    """`work` on each batch in `jobs` forked processes, results in input order. The last few
+    batches (all of a small input) are too few to keep every process busy: each is cut into
+    pieces for several processes, whose parts are combined into the batch's. If a worker dies
+    (killed for memory, say), the batches not done yet are done here instead: same result."""
     import multiprocessing  # only big inputs pay for these imports
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -189,8 +188,8 @@ def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntr
         return batch, work(batch, base)
 
     try:
-        for base, batch in numbered:
-            units = batch.pieces() if share and isinstance(batch, Elements) else [batch]
+        for base, batch, last in _flag_last(numbered, _IN_FLIGHT * jobs):
+            units = batch.pieces() if last and isinstance(batch, Elements) else [batch]
             bases = accumulate((len(unit) for unit in units[:-1]), initial=base)  # type: ignore[arg-type]
             try:
                 futures: list[Future[Part]] | None = [
@@ -204,6 +203,18 @@ def _in_pool(work: partial[Part], numbered: Iterator[tuple[int, Iterable[RawEntr
             yield done()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _flag_last(numbered: Iterator[tuple[int, Iterable[RawEntry | Skip]]], n: int
+               ) -> Iterator[tuple[int, Iterable[RawEntry | Skip], bool]]:
+    """Each batch, and whether it is one of the last `n`."""
+    ahead: deque[tuple[int, Iterable[RawEntry | Skip]]] = deque()
+    for item in numbered:
+        ahead.append(item)
+        if len(ahead) > n:
+            yield *ahead.popleft(), False
+    for base, batch in ahead:
+        yield base, batch, True
 
 
 def combine(batch: Elements, pieces: list[Part]) -> Part:
