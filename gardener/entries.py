@@ -46,7 +46,7 @@ _VOLATILE_LABELS = frozenset({"pod_name", "instance_id", "instanceId", "pod_id",
                               "zone"})
 """Resource labels that change with every instance: grouping by them would split a cluster's
 resources into noise."""
-_RESOURCES: dict[tuple[object, object], tuple[str, Mapping[str, str], ResourceKey]] = {}
+_RESOURCES: dict[tuple[object, ...], tuple[str, Mapping[str, str], ResourceKey]] = {}
 _RESOURCE_CACHE_LIMIT = 4096
 _GLOBAL: tuple[str, Mapping[str, str], ResourceKey] = ("global", {}, ("global", ()))
 _PLAIN_LINE = (str, int, type(None))
@@ -128,7 +128,8 @@ def _resource(value: object) -> tuple[str, Mapping[str, str], ResourceKey]:
         raise EntryError("resource", f"resource must be a JSON object, got "
                          f"{type(value).__name__}")
     kind, labels = value.get("type"), value.get("labels")
-    seen = (kind, tuple(labels.items()) if type(labels) is dict else labels)
+    # keys then values, in one tuple: its length tells where the keys end
+    seen = (kind, *labels, *labels.values()) if type(labels) is dict else (kind, labels)
     try:
         known, cacheable = _RESOURCES.get(seen), True
     except TypeError:  # a label value that is a list or an object: not cached
