@@ -92,7 +92,8 @@ class KeyStats:
             self.signatures[signature] = self.signatures.get(signature, 0) + n
         for minute, n in other.minutes.items():
             self.minutes[minute] = self.minutes.get(minute, 0) + n
-        self.fields.update(other.fields)
+        if other.fields:  # only with rules on payload fields
+            self.fields.update(other.fields)
         self.insert_ids.extend(other.insert_ids)
 
 
