@@ -84,7 +84,8 @@ def fingerprint(template: str) -> str:
         literal = token.replace(WILDCARD, "").strip("()[]{}<>,;:'\"`!?.")
         if literal:
             parts.append(literal)
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+    # surrogatepass: a lone surrogate from a source other than an export must not crash the run
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -290,21 +290,45 @@ def _json(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
 @given(_json(_SCALARS))
 def test_json_worklog_text_is_what_json_dumps_writes(doc: dict[str, Any]) -> None:
     """The fast encoder writes the worklog byte for byte as `json.dumps(indent=2)` would..."""
-    from gardener.cli import json_text
+    from gardener.cli import json_bytes
 
-    assert json_text(doc) == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    assert json_bytes(doc).decode() == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 @given(_json(_SCALARS | _FLOATS))
 def test_json_worklog_text_keeps_every_value(doc: dict[str, Any]) -> None:
     """...but for the spelling of exponents (`1e-8`, not `1e-08`): the values are the same."""
-    from gardener.cli import json_text
+    from gardener.cli import json_bytes
 
-    assert json.loads(json_text(doc)) == doc
+    assert json.loads(json_bytes(doc)) == doc
 
 
 def test_json_worklog_text_falls_back_for_lone_surrogates() -> None:
-    from gardener.cli import json_text
+    """UTF-8 cannot hold a lone surrogate: json writes it escaped, and reads it back."""
+    from gardener.cli import json_bytes
 
     doc = {"message": "broken \ud800 escape"}
-    assert json.loads(json_text(doc)) == doc
+    data = json_bytes(doc)
+    assert data.isascii() and json.loads(data) == doc
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_an_escaped_half_of_a_surrogate_pair_reads_as_a_replacement_character(
+        tmp_path: Path, lines: bool) -> None:
+    """`\\ud800` without its pair is valid JSON but no valid text: the entry is analysed with
+    U+FFFD in its place (as undecodable bytes are), a whole pair stays its character, and both
+    worklogs are written."""
+    entries = [{"insertId": f"e{i}", "timestamp": "2025-09-15T23:46:21Z",
+                "textPayload": f"upload {i} failed: PLACEHOLDER"} for i in range(3)]
+    text = "\n".join(json.dumps(e) for e in entries) if lines else json.dumps(entries, indent=2)
+    export = tmp_path / "export.json"
+    export.write_text(text.replace("PLACEHOLDER", "bad \\ud800 name \\ud83d\\ude00"),
+                      encoding="utf-8")
+    out, md = tmp_path / "worklog.json", tmp_path / "worklog.md"
+    code = main(["analyze", "--input", str(export), "--json", str(out), "--markdown", str(md)],
+                {}, stdout=io.StringIO(), stderr=io.StringIO())
+    assert code == 0
+    doc = json.loads(out.read_text("utf-8"))
+    assert doc["entries"]["analysed"] == 3
+    assert doc["clusters"][0]["template"] == "upload <*> failed: bad \ufffd name \U0001f600"
+    assert "bad \ufffd name" in md.read_text("utf-8")

@@ -153,6 +153,8 @@ def test_fingerprints_ignore_variable_tokens_but_not_constant_words() -> None:
     assert fingerprint("Database timeout before <*>s in <*>") != base
     assert fingerprint("HBM brightnessIn =<*>") != fingerprint("HBM brightnessOut =<*>")
     assert fingerprint("via interface ee0") != fingerprint("via interface alt0")
+    assert base == "1e10be04cd78eb0c"  # stable across releases: state files and issues key on it
+    assert fingerprint("upload \ud800 failed") != fingerprint("upload failed")  # no crash
 
 
 def test_compaction_bounds_the_work_of_a_long_stream() -> None:

@@ -24,6 +24,9 @@ CHUNK = 1 << 20
 """Characters read at a time: large enough that per-read overhead vanishes, small enough for RSS."""
 
 _DECODER = json.JSONDecoder()
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A `\\ud800`-style escape: json decodes one without its pair to a lone surrogate, which no
+text can be written with (msgspec refuses the batch, so such elements come here)."""
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SEPARATORS = re.compile(r"[ \t\n\r,]*")
 _NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
@@ -167,6 +170,7 @@ class _Reader:
                 raise error from None
             if _may_go_on(value, self.buf, end) and self.more():
                 continue
+            value = _paired(value, self.buf, self.pos, end)
             self.pos = end
             return value
 
@@ -265,6 +269,7 @@ def _array(reader: _Reader, name: str, index: int) -> Generator[RawEntry | Skip,
             continue
         if _may_go_on(value, buf, end) and reader.more():
             continue
+        value = _paired(value, buf, pos, end)
         reader.pos = end
         if type(value) is dict:
             value[ORIGIN_KEY] = f"{name}#{index}"
@@ -288,6 +293,23 @@ def _may_be_cut(err: json.JSONDecodeError, buf: str) -> bool:
     escape or delimiter) or a string runs to the end. An error far from the end is the input's:
     reading the rest of a big file to retry would hold it all in memory, copied per chunk."""
     return err.pos >= len(buf) - _CUT_MARGIN or err.msg.startswith("Unterminated string")
+
+
+def _paired(value: Any, buf: str, start: int, end: int) -> Any:
+    """`value`, decoded from `buf[start:end]`, with no lone surrogate (see `_scrub`)."""
+    return _scrub(value) if _SURROGATE_ESCAPE.search(buf, start, end) else value
+
+
+def _scrub(value: object) -> object:
+    """`value` with each lone surrogate (an escaped half of a pair) as U+FFFD, as undecodable bytes
+    are read; whole pairs stay the character they encode."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
