@@ -68,25 +68,27 @@ class Rule:
 
 
 def matches(rule: Match, cluster: Cluster, total: int, status: str = "") -> bool:
-    """Whether every condition of `rule` holds for `cluster` (`total` analysed entries)."""
-    checks = (
-        rule.template is None or _any_search(rule.template, _texts(cluster)),
-        rule.severities is None or any(s in rule.severities for s in cluster.severity_counts),
-        rule.resource_type is None or any(t == rule.resource_type for t, _ in cluster.resources),
-        not rule.resource_labels or any(rule.resource_labels.items() <= dict(labels).items()
-                                        for _, labels in cluster.resources),
-        rule.logger is None or _any_search(rule.logger, cluster.loggers),
-        rule.source is None or _any_search(rule.source, (str(s) for s in cluster.source_locations)),
-        rule.exception is None or _any_search(rule.exception, cluster.exception_types),
-        rule.status_classes is None or any(c in rule.status_classes
-                                           for c in cluster.status_classes),
-        all(any(path == p and regex.search(v) for p, v in cluster.field_values)
-            for path, regex in rule.fields.items()),
-        cluster.count >= rule.min_count,
-        total == 0 or cluster.count / total >= rule.min_share,
-        rule.statuses is None or status in rule.statuses,
+    """Whether every condition of `rule` holds for `cluster` (`total` analysed entries). The
+    cheap conditions go first: a rule whose severity or count does not fit is not searched."""
+    return (
+        (rule.severities is None or any(s in rule.severities for s in cluster.severity_counts))
+        and cluster.count >= rule.min_count
+        and (total == 0 or cluster.count / total >= rule.min_share)
+        and (rule.statuses is None or status in rule.statuses)
+        and (rule.status_classes is None or any(c in rule.status_classes
+                                                for c in cluster.status_classes))
+        and (rule.resource_type is None or any(t == rule.resource_type
+                                               for t, _ in cluster.resources))
+        and (not rule.resource_labels or any(rule.resource_labels.items() <= dict(labels).items()
+                                             for _, labels in cluster.resources))
+        and (rule.exception is None or _any_search(rule.exception, cluster.exception_types))
+        and (rule.logger is None or _any_search(rule.logger, cluster.loggers))
+        and (rule.source is None or _any_search(rule.source, (str(s) for s in
+                                                              cluster.source_locations)))
+        and all(any(path == p and regex.search(v) for p, v in cluster.field_values)
+                for path, regex in rule.fields.items())
+        and (rule.template is None or _any_search(rule.template, _texts(cluster)))
     )
-    return all(checks)
 
 
 def _texts(cluster: Cluster) -> Iterable[str]:
