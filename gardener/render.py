@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from gardener.markup import code, code_block, details, inline
@@ -198,19 +198,19 @@ def sparkline(points: Sequence[Mapping[str, Any]]) -> str:
     """One character per minute, one row per hour: the shape of a cluster at a glance."""
     if not points:
         return "(no entries)"
-    counts = {datetime.fromisoformat(p["minute"]): int(p["count"]) for p in points}
-    first, last = min(counts), max(counts)
+    moments = [datetime.fromisoformat(p["minute"]) for p in points]
+    counts = {int(m.timestamp()) // 60: int(p["count"]) for m, p in zip(moments, points,
+                                                                         strict=True)}
+    first, last = min(counts), max(counts)  # minutes since the epoch
     peak = max(counts.values())
+    zone = min(moments).tzinfo
+    top = len(_SPARKS) - 1
     rows = []
-    row_start = first
-    while row_start <= last:
-        cells = []
-        for offset in range(SPARK_WIDTH):
-            n = counts.get(row_start + timedelta(minutes=offset), 0)
-            cells.append(_SPARKS[min(len(_SPARKS) - 1, -(-n * (len(_SPARKS) - 1) // peak))]
-                         if n else " ")
-        rows.append(f"{row_start:%m-%d %H:%M} |{''.join(cells).rstrip()}")
-        row_start += timedelta(minutes=SPARK_WIDTH)
+    for row_start in range(first, last + 1, SPARK_WIDTH):
+        cells = "".join(_SPARKS[min(top, -(-n * top // peak))] if n else " "
+                        for n in (counts.get(row_start + i, 0) for i in range(SPARK_WIDTH)))
+        when = datetime.fromtimestamp(row_start * 60, zone)
+        rows.append(f"{when:%m-%d %H:%M} |{cells.rstrip()}")
     rows.append(f"{'':11} one column per minute; █ = {peak:,} entries (the peak minute)")
     return "\n".join(rows)
 
