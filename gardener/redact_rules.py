@@ -22,7 +22,7 @@ used, because:
   the token, and our own rules cover what it lacks or gets wrong (JWTs, DSN passwords, Bearer and
   Basic credentials, `key=value` secrets, `github_pat_`, Google API keys and OAuth tokens, whole
   PEM blocks, ...).
-The rules are compiled on first use, not at import.
+Each rule's regex is compiled when a text first contains one of its needles, not at import.
 
 Every rule lists lowercase needles (`"ghp_"`, `"@"`, `"bearer"`): its regex runs only on text that
 contains one. Regexes are written to stay linear on hostile input (possessive runs, boundaries
@@ -61,13 +61,30 @@ def marker(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
+class LazyRegex:
+    """A regex compiled when a text first needs it: a run meets the needles of few rules, and
+    compiling all of them took 40 ms of every run."""
+
+    __slots__ = ("pattern", "flags", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled.finditer(text)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One way a secret shows up in text."""
 
     kind: str
     """Marker kind."""
-    pattern: re.Pattern[str]
+    pattern: LazyRegex
     """Finds the secret; `groups` says which part of the match is secret."""
     needles: tuple[str, ...]
     """Lowercase substrings; the rule runs only on text containing one (the cheap pre-check)."""
@@ -236,7 +253,7 @@ def _not_after(chars: str) -> str:
     return f"(?<![{re.escape(chars)}])"
 
 
-def _library_rule(kind: str, pattern: re.Pattern[str], needles: tuple[str, ...],
+def _library_rule(kind: str, pattern: LazyRegex, needles: tuple[str, ...],
                   tail: str = _TOKEN_TAIL, left: str = _ALNUM, guard: bool = False) -> Rule:
     """A detect-secrets regex with a left boundary and a tail that runs to the token's end.
 
@@ -246,13 +263,13 @@ def _library_rule(kind: str, pattern: re.Pattern[str], needles: tuple[str, ...],
     """
     source = f"(?:{pattern.pattern}){tail}"
     if guard:
-        return Rule(kind, re.compile(_not_after(left) + source, pattern.flags), needles)
-    return Rule(kind, re.compile(source, pattern.flags), needles, left=left)
+        return Rule(kind, LazyRegex(_not_after(left) + source, pattern.flags), needles)
+    return Rule(kind, LazyRegex(source, pattern.flags), needles, left=left)
 
 
-def _denylist(detector: str) -> list[re.Pattern[str]]:
+def _denylist(detector: str) -> list[LazyRegex]:
     """A detect-secrets detector's regexes, compiled as the detector compiles them."""
-    return [re.compile(pattern, flags) for pattern, flags in DETECTOR_PATTERNS[detector]]
+    return [LazyRegex(pattern, flags) for pattern, flags in DETECTOR_PATTERNS[detector]]
 
 
 def _library_rules() -> list[Rule]:
@@ -306,7 +323,7 @@ def _own_rules() -> list[Rule]:
     """Token formats detect-secrets lacks, bounded on both sides (possessive runs, so a failed
     match gives up at once instead of backtracking)."""
     before = _not_after(_ALNUM + "_-")
-    return [Rule(kind, re.compile(rf"{before}(?:{pattern})(?![A-Za-z0-9_-])"), needles)
+    return [Rule(kind, LazyRegex(rf"{before}(?:{pattern})(?![A-Za-z0-9_-])"), needles)
             for kind, pattern, needles in _OWN_TOKENS]
 
 
@@ -317,16 +334,16 @@ def _pem_rules() -> list[Rule]:
     names = "|".join(sorted({*PRIVATE_KEY_HEADERS, "ENCRYPTED PRIVATE KEY"},
                             key=lambda name: (-len(name), name)))
     # The body may not cross another BEGIN: keeps a run of unterminated headers linear.
-    block = re.compile(rf"-----BEGIN (?P<h>{names})-----(?:(?!-----BEGIN ).)*?-----END (?P=h)-----",
+    block = LazyRegex(rf"-----BEGIN (?P<h>{names})-----(?:(?!-----BEGIN ).)*?-----END (?P=h)-----",
                        re.DOTALL)
-    start = re.compile(rf"-----BEGIN (?:{names})-----(?:[A-Za-z0-9+/=\s]|\\[nr])*")
+    start = LazyRegex(rf"-----BEGIN (?:{names})-----(?:[A-Za-z0-9+/=\s]|\\[nr])*")
     needles = ("private key",)
     return [Rule("private-key", block, needles), Rule("private-key", start, needles)]
 
 
-def _header(scheme: str) -> re.Pattern[str]:
+def _header(scheme: str) -> LazyRegex:
     """`Authorization: <scheme> <v>` in a header line, a dict repr or JSON text."""
-    return re.compile(r"""(?i:(?:proxy-)?authorization)\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*"""
+    return LazyRegex(r"""(?i:(?:proxy-)?authorization)\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*"""
                       + scheme + r"""(?P<v>[^\s"',;\\]+)""")
 
 
@@ -339,16 +356,16 @@ def _context_rules() -> list[Rule]:
         Rule("basic", _header(r"(?i:basic)[ \t]+"), auth, ("v",), _plausible_value, "-"),
         Rule("authorization", _header(schemes), auth, ("v",),
              lambda v: _tokenish(v) and v.lower() not in {"bearer", "basic"}, _ALNUM + "-"),
-        Rule("bearer", re.compile(r"(?i:bearer)\s+(?P<v>[A-Za-z0-9\-._~+/]+=*)"), ("bearer",),
+        Rule("bearer", LazyRegex(r"(?i:bearer)\s+(?P<v>[A-Za-z0-9\-._~+/]+=*)"), ("bearer",),
              ("v",), _tokenish, _ALNUM),
-        Rule("basic", re.compile(r"(?i:basic)\s+(?P<v>[A-Za-z0-9+/]{6,}+={0,2}+)"
+        Rule("basic", LazyRegex(r"(?i:basic)\s+(?P<v>[A-Za-z0-9+/]{6,}+={0,2}+)"
                                  r"(?![A-Za-z0-9+/=])"), ("basic",), ("v",), _basic_credentials,
              _ALNUM),
-        Rule("cookie", re.compile(r"""(?i:(?:set-)?cookie)\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
+        Rule("cookie", LazyRegex(r"""(?i:(?:set-)?cookie)\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
                                   r"""(?P<v>[^\n"'\\]*+)"""), ("cookie",),
              ("v",), lambda v: "=" in v and _plausible_value(v), _ALNUM + "-"),
         # scheme://user:password@host: the password goes, up to the last @ of the authority.
-        Rule("password", re.compile(r"""://[^\s:/?#@\[\]"'<>]*:(?P<pw>[^\s/?#"'<>\[\]]+)@"""),
+        Rule("password", LazyRegex(r"""://[^\s:/?#@\[\]"'<>]*:(?P<pw>[^\s/?#"'<>\[\]]+)@"""),
              ("@",), ("pw",), _plausible_value),
     ]
 

@@ -11,6 +11,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
+import re
 import string
 import subprocess
 import sys
@@ -417,7 +418,9 @@ def test_secret_patterns_are_those_of_the_installed_detect_secrets() -> None:
 
 
 def rule_dump(rules: Iterable[redact_rules.Rule]) -> list[tuple[Any, ...]]:
-    return [(r.kind, r.pattern.pattern, r.pattern.flags, r.needles, r.groups,
+    """Rules as comparable values; a regex by its source and its flags as compiled."""
+    return [(r.kind, r.pattern.pattern, re.compile(r.pattern.pattern, r.pattern.flags).flags,
+             r.needles, r.groups,
              getattr(r.accept, "__code__", r.accept), r.left) for r in rules]
 
 
