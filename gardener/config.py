@@ -9,10 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-
 from gardener.errors import ConfigError
 from gardener.model import Priority, Severity
 from gardener.rules import Match, Rule
@@ -57,6 +53,10 @@ def load_config(path: str) -> Config:
 
 def parse_config(text: str, path: str = ".gardener.yml") -> Config:
     """`load_config` on a string, for tests and stdin."""
+    # Imported here: a run without a config file need not load a YAML parser.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+
     try:
         data = YAML(typ="rt").load(text)
     except MarkedYAMLError as err:
@@ -83,18 +83,21 @@ def parse_config(text: str, path: str = ".gardener.yml") -> Config:
 
 
 class _Node:
-    """A YAML value with its position, for error messages."""
+    """A YAML value with its position, for error messages. The round-trip loader gives every
+    mapping as a `CommentedMap` (a dict) and every sequence as a `CommentedSeq` (a list), each
+    with its position in `lc`."""
 
     def __init__(self, path: str, value: Any, line: int = 0, col: int = 0) -> None:
         self.path, self.value, self.line, self.col = path, value, line, col
-        if isinstance(value, CommentedMap | CommentedSeq) and not (line or col):
-            self.line, self.col = value.lc.line, value.lc.col
+        position = getattr(value, "lc", None)  # where the loader found a mapping or a sequence
+        if position is not None and not (line or col):
+            self.line, self.col = position.line, position.col
 
     def fail(self, what: str, fix: str) -> ConfigError:
         raise ConfigError(f"{self.path}:{self.line + 1}:{self.col + 1}: {what}", fix=fix)
 
     def mapping(self, allowed: set[str]) -> dict[str, _Node]:
-        if not isinstance(self.value, CommentedMap):
+        if not isinstance(self.value, dict):
             self.fail(f"expected a mapping, got {_kind(self.value)}", f"for example:\n{EXAMPLE}")
         out: dict[str, _Node] = {}
         for key in self.value:
@@ -107,7 +110,7 @@ class _Node:
         return out
 
     def sequence(self) -> list[_Node]:
-        if not isinstance(self.value, CommentedSeq):
+        if not isinstance(self.value, list):
             self.fail(f"expected a list, got {_kind(self.value)}", "write a YAML list (- item)")
         return [_Node(self.path, item, *self.value.lc.item(i)) for i, item in
                 enumerate(self.value)]
@@ -153,8 +156,11 @@ class _Node:
 
 
 def _kind(value: Any) -> str:
-    return {CommentedMap: "a mapping", CommentedSeq: "a list", type(None): "nothing"}.get(
-        type(value), f"{type(value).__name__} {value!r}")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"
 
 
 def _rule(node: _Node, index: int) -> Rule:
