@@ -62,7 +62,7 @@ def parts(source: LogSource, field_paths: Iterable[str] = (), jobs: int = 1) -> 
     work = partial(analyse, field_paths=tuple(field_paths))
     split = getattr(source, "batches", None)  # export files: undecoded batches
     batches = iter(split(BATCH_SIZE) if split else chunked(source.read(), BATCH_SIZE))
-    head = list(islice(batches, 2 * jobs))
+    head = list(islice(batches, 2))
     numbered = _numbered(chain(head, batches))
     big = len(head) > 1 and sum(map(len, head)) > BATCH_SIZE  # not just a batch and its tail
     done = (_in_pool(work, numbered, jobs) if jobs > 1 and split and big and _can_fork()

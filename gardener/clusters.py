@@ -20,9 +20,7 @@ from gardener.model import Cluster, LogEntry, ResourceKey, Severity, SourceLocat
 
 def resource_key(entry: LogEntry) -> ResourceKey:
     """(type, identifying labels): the service and revision, not the instance."""
-    known = entry.resource
-    return known if known is not None else resource_identity(entry.resource_type,
-                                                             entry.resource_labels)
+    return entry.resource or resource_identity(entry.resource_type, entry.resource_labels)
 
 
 def field_value(fields: object, path: str) -> str | None:

@@ -37,6 +37,8 @@ _LINES_START = re.compile(rb"[ \t\r\n]*\{")
 _TRAILER = b" \t\r\n,"
 """What may follow an element before the next one starts."""
 _DECODER = msgspec.json.Decoder()
+PIECES = 4
+"""A batch can be shared by this many processes (`Elements.pieces`): the last few of an input."""
 
 
 def _decode(data: memoryview, array: bool) -> list[Any]:
@@ -47,8 +49,6 @@ class _Buffer:
     """Per process: the buffer batches are read into (see `Elements._framed`)."""
 
     data = bytearray()
-PIECES = 4
-"""A batch can be shared by this many processes (`Elements.pieces`), for inputs of few batches."""
 
 
 @dataclass(frozen=True, slots=True)
