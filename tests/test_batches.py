@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,25 @@ def test_a_batch_shared_by_processes_amounts_to_the_batch(tmp_path: Path) -> Non
         assert summary(got) == summary(analyse(batch))
         shared += 1
     assert shared == 3
+
+
+def test_a_part_crosses_processes_whole(tmp_path: Path) -> None:
+    """What a worker sends back (pickled) is what it counted: every field of every sample entry,
+    request summaries included."""
+    items = [entry(i, extra=i) for i in range(6)] + [
+        {"insertId": "r1", "timestamp": "2025-09-15T23:00:00Z", "severity": "ERROR",
+         "httpRequest": {"requestMethod": "GET", "requestUrl": "/api/users/42", "status": 503,
+                         "latency": "0.25s"}, "resource": {"type": "cloud_run_revision",
+                                                           "labels": {"service_name": "api"}}}]
+    part = analyse(items)
+    back = pickle.loads(pickle.dumps(part))
+    assert summary(back) == summary(part)
+    for mine, theirs in zip(part.groups.values(), back.groups.values(), strict=True):
+        for a, b in ((mine.first, theirs.first), (mine.top, theirs.top)):
+            assert [getattr(a, f.name) for f in fields(a)] == [getattr(b, f.name)
+                                                                 for f in fields(b)]
+    request = [s.first for s in back.groups.values() if s.first.http][0]
+    assert request.http == ("GET", 503, "/api/users/<*>", 0.25)
 
 
 def test_a_piece_that_does_not_decode_recuts_its_whole_batch(tmp_path: Path) -> None:
