@@ -268,7 +268,7 @@ def _library_rule(kind: str, pattern: LazyRegex, needles: tuple[str, ...],
 
 
 def _denylist(detector: str) -> list[LazyRegex]:
-    """A detect-secrets detector's regexes, compiled as the detector compiles them."""
+    """A detect-secrets detector's regexes, with the flags the detector compiles them with."""
     return [LazyRegex(pattern, flags) for pattern, flags in DETECTOR_PATTERNS[detector]]
 
 
@@ -335,7 +335,7 @@ def _pem_rules() -> list[Rule]:
                             key=lambda name: (-len(name), name)))
     # The body may not cross another BEGIN: keeps a run of unterminated headers linear.
     block = LazyRegex(rf"-----BEGIN (?P<h>{names})-----(?:(?!-----BEGIN ).)*?-----END (?P=h)-----",
-                       re.DOTALL)
+                      re.DOTALL)
     start = LazyRegex(rf"-----BEGIN (?:{names})-----(?:[A-Za-z0-9+/=\s]|\\[nr])*")
     needles = ("private key",)
     return [Rule("private-key", block, needles), Rule("private-key", start, needles)]
@@ -344,7 +344,7 @@ def _pem_rules() -> list[Rule]:
 def _header(scheme: str) -> LazyRegex:
     """`Authorization: <scheme> <v>` in a header line, a dict repr or JSON text."""
     return LazyRegex(r"""(?i:(?:proxy-)?authorization)\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*"""
-                      + scheme + r"""(?P<v>[^\s"',;\\]+)""")
+                     + scheme + r"""(?P<v>[^\s"',;\\]+)""")
 
 
 def _context_rules() -> list[Rule]:
@@ -359,10 +359,10 @@ def _context_rules() -> list[Rule]:
         Rule("bearer", LazyRegex(r"(?i:bearer)\s+(?P<v>[A-Za-z0-9\-._~+/]+=*)"), ("bearer",),
              ("v",), _tokenish, _ALNUM),
         Rule("basic", LazyRegex(r"(?i:basic)\s+(?P<v>[A-Za-z0-9+/]{6,}+={0,2}+)"
-                                 r"(?![A-Za-z0-9+/=])"), ("basic",), ("v",), _basic_credentials,
+                                r"(?![A-Za-z0-9+/=])"), ("basic",), ("v",), _basic_credentials,
              _ALNUM),
         Rule("cookie", LazyRegex(r"""(?i:(?:set-)?cookie)\\?["']?[ \t]*[:=][ \t]*\\?["']?"""
-                                  r"""(?P<v>[^\n"'\\]*+)"""), ("cookie",),
+                                 r"""(?P<v>[^\n"'\\]*+)"""), ("cookie",),
              ("v",), lambda v: "=" in v and _plausible_value(v), _ALNUM + "-"),
         # scheme://user:password@host: the password goes, up to the last @ of the authority.
         Rule("password", LazyRegex(r"""://[^\s:/?#@\[\]"'<>]*:(?P<pw>[^\s/?#"'<>\[\]]+)@"""),
