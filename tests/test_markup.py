@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gardener import markup
 from gardener.markup import code, code_block, details, inline
 
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark) renders the oracle")
@@ -140,6 +142,28 @@ def test_code_block_renders_as_exactly_the_text(text: str) -> None:
     assert match is not None, rendered
     kept = re.sub(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI}{J}]", "", text).rstrip()
     assert html.unescape(match.group(1)).replace(J, "") == kept + "\n"
+
+
+# --- the substitutions' pre-checks -------------------------------------------------------------
+
+
+def test_every_control_character_removed_is_unprintable() -> None:
+    """`_defuse` skips the control-character pass on printable text: sound only if so."""
+    removed = [c for c in map(chr, range(sys.maxunicode + 1)) if markup._CONTROL.fullmatch(c)]
+    assert len(removed) > 60 and not any(c.isprintable() for c in removed)
+
+
+@settings(max_examples=500)
+@given(st.one_of(TEXT, st.lists(st.sampled_from(["GH", "gh", "-1", "www", "WwW", ".", "://",
+                                                  "@", "#x", "\x85", "a"]), max_size=12)
+                 .map("".join)))
+def test_defuse_is_the_five_substitutions_unchecked(text: str) -> None:
+    unchecked = markup._CONTROL.sub("", text)
+    unchecked = markup._MENTION.sub(lambda m: m.group(1) + J, unchecked)
+    unchecked = markup._GH_REF.sub(lambda m: m.group(1) + J, unchecked)
+    unchecked = markup._SCHEME.sub(J + ":", unchecked)
+    unchecked = markup._WWW.sub(lambda m: m.group(1) + J, unchecked)
+    assert markup._defuse(text) == unchecked
 
 
 # --- golden hostile strings ---------------------------------------------------------------------
