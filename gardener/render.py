@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from gardener.markup import code, code_block, details, inline
@@ -177,11 +178,18 @@ def _resource(r: Mapping[str, Any]) -> str:
     return f"{r['type']} {labels}".strip()
 
 
+@lru_cache(maxsize=4096)  # the clusters of a worklog share their minutes
+def _minute(stamp: str) -> tuple[datetime, int]:
+    """A timeline point's minute, and the same as minutes since the epoch."""
+    moment = datetime.fromisoformat(stamp)
+    return moment, int(moment.timestamp()) // 60
+
+
 def timeline(points: Sequence[Mapping[str, Any]]) -> str:
     """Per-minute counts as text bars; runs of quiet minutes are folded into one line."""
     if not points:
         return "(no entries)"
-    counts = {datetime.fromisoformat(p["minute"]): int(p["count"]) for p in points}
+    counts = {_minute(p["minute"])[0]: int(p["count"]) for p in points}
     peak = max(counts.values())
     rows, previous = [], None
     for moment in sorted(counts):
@@ -198,19 +206,22 @@ def sparkline(points: Sequence[Mapping[str, Any]]) -> str:
     """One character per minute, one row per hour: the shape of a cluster at a glance."""
     if not points:
         return "(no entries)"
-    moments = [datetime.fromisoformat(p["minute"]) for p in points]
-    counts = {int(m.timestamp()) // 60: int(p["count"]) for m, p in zip(moments, points,
-                                                                         strict=True)}
-    first, last = min(counts), max(counts)  # minutes since the epoch
+    minutes = [_minute(p["minute"]) for p in points]
+    counts = {m: int(p["count"]) for (_, m), p in zip(minutes, points, strict=True)}
+    first, last = min(counts), max(counts)
     peak = max(counts.values())
-    zone = min(moments).tzinfo
+    zone = min(moment for moment, _ in minutes).tzinfo
     top = len(_SPARKS) - 1
+    # Blank rows with each counted minute's cell filled in: most minutes of a row are quiet.
+    grid = [[" "] * SPARK_WIDTH for _ in range((last - first) // SPARK_WIDTH + 1)]
+    for minute, n in counts.items():
+        if n:
+            row, column = divmod(minute - first, SPARK_WIDTH)
+            grid[row][column] = _SPARKS[min(top, -(-n * top // peak))]
     rows = []
-    for row_start in range(first, last + 1, SPARK_WIDTH):
-        cells = "".join(_SPARKS[min(top, -(-n * top // peak))] if n else " "
-                        for n in (counts.get(row_start + i, 0) for i in range(SPARK_WIDTH)))
-        when = datetime.fromtimestamp(row_start * 60, zone)
-        rows.append(f"{when:%m-%d %H:%M} |{cells.rstrip()}")
+    for row, cells in enumerate(grid):
+        when = datetime.fromtimestamp((first + row * SPARK_WIDTH) * 60, zone)
+        rows.append(f"{when:%m-%d %H:%M} |{''.join(cells).rstrip()}")
     rows.append(f"{'':11} one column per minute; █ = {peak:,} entries (the peak minute)")
     return "\n".join(rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -87,6 +88,29 @@ def test_sparkline_is_one_column_per_minute_and_one_row_per_hour() -> None:
     assert cells[1] == " " and cells[0] != " "  # minute 1 had no entry
     assert "█" in rows[0] + rows[1] and "peak minute" in rows[2]
     assert "3 entries" in rows[2]
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.integers(0, 300), st.integers(0, 5000), min_size=1),
+       st.sampled_from(["Z", "+05:30", "-08:00"]))
+def test_sparkline_has_each_minutes_cell_where_its_minute_is(counts: dict[int, int],
+                                                             offset: str) -> None:
+    """Cell i of row r is minute first + 60r + i: blank when quiet (or counted 0), else the
+    count's eighth of the peak, rounded up; quiet hours keep their rows."""
+    start = datetime(2025, 9, 15, 10, 0, tzinfo=UTC)
+    zone = datetime.fromisoformat(f"2025-09-15T10:00:00{offset}").tzinfo
+    points = [{"minute": (start + timedelta(minutes=m)).astimezone(zone).isoformat(), "count": n}
+              for m, n in counts.items()]
+    first, peak = min(counts), max(counts.values())
+    rows = sparkline(points).splitlines()
+    assert len(rows) == (max(counts) - first) // 60 + 2
+    for r, row in enumerate(rows[:-1]):
+        when = (start + timedelta(minutes=first + 60 * r)).astimezone(zone)
+        cells = [counts.get(first + 60 * r + i, 0) for i in range(60)]
+        assert row == f"{when:%m-%d %H:%M} |" + "".join(
+            " ▁▂▃▄▅▆▇█"[min(8, -(-n * 8 // peak))] if n else " " for n in cells).rstrip()
+    assert rows[-1].endswith(f"█ = {peak:,} entries (the peak minute)")
 
 
 HOSTILE = ["@octocat please look", "#123", "</details><img src=x onerror=alert(1)>",
