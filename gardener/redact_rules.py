@@ -272,6 +272,11 @@ def _denylist(detector: str) -> list[LazyRegex]:
     return [LazyRegex(pattern, flags) for pattern, flags in DETECTOR_PATTERNS[detector]]
 
 
+# Each GitLab regex starts with one of these (a test checks): "gl" alone is in every "google".
+_GITLAB_PREFIXES: Final = ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-",
+                           "glimt-", "glptt-", "glagent-", "gloas-")
+
+
 def _library_rules() -> list[Rule]:
     """Vendor token formats, as detect-secrets knows them."""
     # (kind, detector, needles, tail, characters that may not precede, guard in the regex)
@@ -279,7 +284,7 @@ def _library_rules() -> list[Rule]:
     table: list[tuple[str, str, tuple[str, ...], str, str, bool]] = [
         ("github-token", "GitHubTokenDetector", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
          _TOKEN_TAIL, a, False),
-        ("gitlab-token", "GitLabTokenDetector", ("gl", "gr1348941"), dash, a, False),
+        ("gitlab-token", "GitLabTokenDetector", _GITLAB_PREFIXES, dash, a, False),
         ("slack-token", "SlackDetector", ("xox", "hooks.slack.com"), dash, a, False),
         ("stripe-key", "StripeDetector", ("k_live_",), "[A-Za-z0-9]*", a, False),
         ("sendgrid-key", "SendGridDetector", ("sg.",), dash, a, False),

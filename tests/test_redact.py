@@ -445,6 +445,41 @@ def test_rules_are_the_ones_the_detectors_own_regexes_give(monkeypatch: pytest.M
     assert vocabulary == redact_rules._vocabulary()
 
 
+def literal_starts(items: Any) -> tuple[set[str], bool]:
+    """What a match of parsed regex `items` starts with, one text per alternative, and whether
+    that is the whole match: leading literals, through groups and alternations."""
+    found = {""}
+    for op, arg in items:
+        if op is re._constants.LITERAL:
+            found = {f + chr(arg) for f in found}
+            continue
+        if op is re._constants.SUBPATTERN:
+            assert not arg[1], "no inline flags"
+            alternatives, whole = literal_starts(arg[3])
+        elif op is re._constants.BRANCH:
+            branches = [literal_starts(branch) for branch in arg[1]]
+            alternatives = {text for texts, _ in branches for text in texts}
+            whole = all(w for _, w in branches)
+        else:
+            return found, False
+        found = {f + a for f in found for a in alternatives}
+        if not whole:
+            return found, False
+    return found, True
+
+
+def test_every_gitlab_regex_starts_with_one_of_its_needles() -> None:
+    """The GitLab rules run only on text holding one of these prefixes (lowercased), which is
+    sound only if every match of a case-sensitive GitLab regex starts with one."""
+    for pattern, flags in secret_patterns.DETECTOR_PATTERNS["GitLabTokenDetector"]:
+        assert flags == 0, pattern
+        starts, _ = literal_starts(re._parser.parse(pattern))
+        assert starts and all(s.lower().startswith(redact_rules._GITLAB_PREFIXES)
+                              for s in starts), (pattern, starts)
+    assert {r.needles for r in redact_rules.default_rules() if r.kind == "gitlab-token"} == {
+        redact_rules._GITLAB_PREFIXES}
+
+
 def test_redacting_does_not_import_detect_secrets_or_requests() -> None:
     """Start-up cost: detect-secrets (and the `requests` its plugins import) stay out."""
     code = ("import sys; from gardener.redact import redact; "
