@@ -491,3 +491,16 @@ def test_redacting_does_not_import_detect_secrets_or_requests() -> None:
     assert out.splitlines() == [
         "token [REDACTED:github-token] password=[REDACTED:password] [REDACTED:private-key]",
         "False False"]
+
+
+@pytest.mark.parametrize("text", [
+    'curl -H "baſic dXNlcjpwYXNzd29yZA=="',            # long s: a case-blind regex's s
+    "AUTHORİZATION: abcDEF123456ghiJKL789",             # dotted capital I
+    "authorızation: abcDEF123456ghiJKL789",             # dotless i
+])
+def test_letters_a_case_blind_regex_folds_do_not_hide_a_secret(text: str) -> None:
+    """A rule's needles are looked for in folded text, so they are there whenever its regex
+    (case-insensitive, which takes `ſ` for `s`) matches."""
+    out = redact(text)
+    assert "dXNlcjpwYXNzd29yZA" not in out and "abcDEF123456" not in out, out
+    assert "[REDACTED:" in out
