@@ -95,7 +95,7 @@ def _add_live(analyze: argparse.ArgumentParser) -> None:
 
 def _add_publish(commands: Any) -> None:
     try:
-        from gardener.publish.cli import add_publish_arguments
+        from gardener.publish.args import add_publish_arguments
     except ImportError:  # pragma: no cover - the publisher ships with the package
         return
     publish = commands.add_parser(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +334,18 @@ def test_an_escaped_half_of_a_surrogate_pair_reads_as_a_replacement_character(
     assert doc["entries"]["analysed"] == 3
     assert doc["clusters"][0]["template"] == "upload <*> failed: bad \ufffd name \U0001f600"
     assert "bad \ufffd name" in md.read_text("utf-8")
+
+
+def test_analyze_loads_neither_the_publisher_nor_the_google_client(tmp_path: Path) -> None:
+    """Start-up cost: `gardener analyze` builds the whole command line (the `publish` and Cloud
+    Logging flags too) but imports none of the modules behind them."""
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{"insertId": "a", "timestamp": "2025-09-15T23:46:21Z",
+                                   "textPayload": "hello"}]))
+    code = ("import sys; from gardener.cli import main; code = main(['analyze', '--input', "
+            "sys.argv[1], '--json', sys.argv[2]]); "
+            "print(code, sorted(m for m in sys.modules if m.startswith(('gardener.publish.', "
+            "'github', 'google', 'gardener.sources.cloud', 'gardener.sources.live_query'))))")
+    out = subprocess.run([sys.executable, "-c", code, str(export), str(tmp_path / "o.json")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "['gardener.publish.args']"]

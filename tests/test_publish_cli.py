@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gardener.publish.cli import add_publish_arguments, run_publish
+from gardener.publish.args import add_publish_arguments
+from gardener.publish.cli import run_publish
 from gardener.publish.comment import render_comment
 from gardener.publish.markers import CommentKey
 from tests.fakes.github import FakeGitHub, fake_github, seed_worklog
@@ -147,3 +148,17 @@ def test_fork_pull_request_is_a_warning_not_a_failure(doc_path: Path) -> None:
         code, out = cli(["--worklog", str(doc_path), "--repo", "acme/shop", "--pr", str(pr)],
                         env)
     assert code == 0 and "::warning title=Log Gardener publish::" in out and "fork" in out
+
+
+def test_the_package_names_are_its_modules_names() -> None:
+    """`gardener.publish` loads its names on first use: each must be the one its module defines."""
+    import importlib
+
+    import gardener.publish as package
+
+    for name in package.__all__:
+        home = package._HOMES[name]
+        assert getattr(package, name) is getattr(
+            importlib.import_module(f"gardener.publish.{home}"), name)
+    with pytest.raises(AttributeError):
+        _ = package.not_a_name

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from gardener.errors import ConfigError, PublishError
 from gardener.model import Priority
+from gardener.publish.args import DEFAULT_API_URL as DEFAULT_API_URL
+from gardener.publish.args import DEFAULT_MUTE_LABEL as DEFAULT_MUTE_LABEL
 
-DEFAULT_API_URL = "https://api.github.com"
-DEFAULT_MUTE_LABEL = "gardener:mute"
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 

@@ -35,13 +35,13 @@ from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
 from gardener.sources.google_errors import explain_logging_error
 from gardener.sources.live_args import (
     DEFAULT_LOGGING_ENDPOINT,
+    DEFAULT_MAX_ENTRIES,
     DEFAULT_SINCE,
     ENDPOINT_ENV,
     add_live_arguments,
 )
 from gardener.sources.live_fetch import FetchStats, PageReader, PassResult, RetryPolicy
 from gardener.sources.live_query import (
-    DEFAULT_MAX_ENTRIES,
     LiveQuery,
     build_filter,
     logs_explorer_url,

@@ -14,14 +14,13 @@ from datetime import UTC, datetime, timedelta
 from gardener.errors import ConfigError
 from gardener.model import Severity
 from gardener.queries import logs_explorer_url, quote_filter_string, time_filter
+from gardener.sources.live_args import DEFAULT_MAX_ENTRIES
 
 __all__ = ["MAX_FILTER_CHARS", "LiveQuery", "build_filter", "logs_explorer_url", "parse_duration",
            "parse_timestamp", "selector_filter"]
 
 MAX_FILTER_CHARS = 20_000
 """The Logging API rejects longer filters."""
-DEFAULT_MAX_ENTRIES = 5_000
-"""Default `--max-entries`: five full pages, a small share of the ~60 reads/minute quota."""
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
