@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any, Final
 
+from gardener.folding import fold
 from gardener.redact_rules import (
     KEY_NEEDLES,
     MARKER,
@@ -36,12 +37,6 @@ _MEMO_SIZE: Final = 8192
 _MEMO_TEXT: Final = 256
 _KEY_NEEDLES_SET: Final = frozenset(KEY_NEEDLES)
 
-
-_CASE_FOLDS: Final = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i"})
-"""Letters a case-insensitive regex matches to `s` or `i` that `lower()` does not turn into
-them (long s, dotless and dotted I; the Kelvin sign lowers to `k` already): without this a rule's
-needle check would skip text its regex matches (`baſic dXNl...`). One character each, so the
-folded text lines up with the original."""
 
 
 class Redactor:
@@ -134,9 +129,9 @@ class Redactor:
         if self._known is not None:
             for m in self._known.finditer(text):
                 yield m.start(), m.end(), m.start(), m.end(), "known-secret", -1
-        lowered = text.lower()
-        if not lowered.isascii():  # what a case-blind regex takes for s and i, lower() keeps
-            lowered = text.translate(_CASE_FOLDS).lower()
+        # folded as the rules' case-insensitive regexes fold: `lower()` alone keeps the long s
+        # of `baſic dXNl...`, which the basic-auth regex takes for an s
+        lowered = fold(text)
         present = [n for n in self._by_needle if n in lowered]
         if not present:
             return

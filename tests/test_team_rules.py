@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gardener.clusters import ClusterBuilder
 from gardener.config import load_config, parse_config
 from gardener.entries import parse_entry
 from gardener.errors import ConfigError
+from gardener.folding import fold
 from gardener.model import Cluster, LogEntry, Priority, Severity
 from gardener.rules import DEFAULT_RULES, Rule, prioritise
 
@@ -322,3 +325,60 @@ def test_default_rules_are_named_and_ordered_by_urgency() -> None:
     assert all(p is not None for p in priorities)
     assert priorities == sorted(priorities, key=lambda p: p if p is not None else 9)
     assert all(r.name.startswith("default:") for r in DEFAULT_RULES)
+
+
+FOLDED = [r for r in DEFAULT_RULES if r.match.template is not None]
+_LOOKALIKES = {"s": "ſS", "i": "ıİI", "k": "\u212aK"}
+"""Letters an IGNORECASE regex takes for s, i and k: long s, dotless i, dotted capital I, the
+Kelvin sign."""
+
+
+def test_default_template_rules_search_folded_text_with_lower_case_regexes() -> None:
+    """`Match.folded` is sound only for a lower-case regex without IGNORECASE (an upper-case
+    escape such as `\\S` would change meaning if it were lowered)."""
+    assert FOLDED
+    for rule in FOLDED:
+        regex = rule.match.template
+        assert regex is not None and rule.match.folded, rule.name
+        assert not regex.flags & re.IGNORECASE and regex.pattern == regex.pattern.lower()
+
+
+@st.composite
+def rule_texts(draw: st.DrawFn) -> str:
+    """Words the default rules look for, in any case, with look-alike letters and other text
+    around them."""
+    words = ["container called exit(", "exited with code 3", "crashloopbackoff", "out of memory",
+             "startup probe failed", "health check failed", "initialization", "timeout",
+             "deadline exceeded", "deprecated", "not configured", "no redis configured",
+             "falling back", "unhandled", "uncaught", "retrying", "couldn't", "self-signed",
+             "worker 7 was killed", "memory limit of 512 mib exceeded", "warm up timed out"]
+    parts = draw(st.lists(st.one_of(st.sampled_from(words), st.text(max_size=12)),
+                          min_size=1, max_size=5))
+    text = " ".join(parts)
+    out = []
+    for ch in text:
+        choice = draw(st.integers(0, 3))
+        if ch in _LOOKALIKES and choice == 3:
+            out.append(draw(st.sampled_from(_LOOKALIKES[ch])))
+        else:
+            out.append(ch.upper() if choice == 1 else ch)
+    return "".join(out)
+
+
+@given(rule_texts())
+def test_folded_search_finds_what_a_case_insensitive_regex_finds(text: str) -> None:
+    for rule in FOLDED:
+        regex = rule.match.template
+        assert regex is not None
+        blind = re.compile(regex.pattern, re.IGNORECASE)
+        found = regex.search(fold(text))
+        expected = blind.search(text)
+        assert (found is None) == (expected is None), (rule.name, text)
+        if found and expected:  # offsets line up: the folded text is as long as the text
+            assert found.span() == expected.span(), (rule.name, text)
+
+
+def test_folding_keeps_every_character_one_character() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert len(fold(every)) == len(every)
+    assert fold("Baſic ıNITİAL \u212aill") == "basic initial kill"
