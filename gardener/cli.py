@@ -250,5 +250,18 @@ def summary_line(report: Report) -> str:
 
 
 def main_entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (and `python -m gardener`)."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> None:
+    """Flush standard output and error, then end the process without tearing the interpreter
+    down, as mypy does: the outputs are written and closed and any worker pool is shut down by
+    now, and freeing every module and cache one by one is 1.5% of a 10k-entry run's
+    instructions, for nothing."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be written
+            pass
+    os._exit(code)

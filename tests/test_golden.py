@@ -13,8 +13,13 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from gardener.cli import main
 
@@ -99,3 +104,26 @@ def _strings(value: object) -> list[str]:
         return [value]
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
     return [s for item in items for s in _strings(item)]
+
+
+@pytest.mark.parametrize("small", [False, True])
+def test_the_command_writes_all_of_the_worklog_to_a_pipe_and_exits_with_the_gate(
+        tmp_path: Path, small: bool) -> None:
+    """`python -m gardener` ends without interpreter teardown (`cli.exit_now`): the Markdown it
+    prints to a pipe must still arrive whole (a small one sits in the buffer until flushed), the
+    summary line too, and the exit code is the gate's."""
+    export = EXPORT
+    if small:  # the example's first entries: a worklog smaller than the pipe's buffer
+        export = tmp_path / "small.json"
+        export.write_text(json.dumps(json.loads(EXPORT.read_text("utf-8"))[:3]), "utf-8")
+    args = ["analyze", "--input", str(export), "--config", str(CONFIG)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered stdout
+    done = subprocess.run([sys.executable, "-m", "gardener", *args], capture_output=True,
+                          check=False, env=env)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(args, {}, stdout=out, stderr=err)
+    assert done.stdout.decode("utf-8") == out.getvalue()
+    assert done.stderr.decode("utf-8") == err.getvalue()
+    assert done.returncode == code == (0 if small else 1)  # the example holds a P0 outage
+    if not small:
+        assert done.stdout == (EXAMPLES / "netra-backend-staging.worklog.md").read_bytes()
