@@ -337,9 +337,10 @@ def analyse(inputs: ActionInputs, window: list[str], workspace: Path, env: Mappi
             from gardener.cli import main as cli_main  # imports the whole pipeline: inside try
 
             code = cli_main(argv, container_env(env, workspace), stdout=tee, stderr=tee)
-        except Exception as err:  # noqa: BLE001 - whatever broke, the verdict must be "error"
-            tee.write(f"gardener: error: analysis crashed: {type(err).__name__}: {err}\n")
-            code = ExitCode.UPSTREAM
+        except Exception as err:  # noqa: BLE001 - the pipeline did not even load: "error"
+            tee.write(f"gardener: error: internal error, the analysis could not start: "
+                      f"{type(err).__name__}: {err}\n")
+            code = ExitCode.INTERNAL
     problem = tee.error_text()
     try:
         doc = json.loads(json_out.read_text(encoding="utf-8"))

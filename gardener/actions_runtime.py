@@ -283,7 +283,8 @@ def annotations_for(doc: Mapping[str, Any] | None, code: int, problem: str,
         found.append(Annotation(Level.ERROR, reasons or "the gate failed",
                                 title="Log Gardener: gate failed"))
     elif verdict(doc, code) == "error":
-        title = ("bad input or configuration" if code == 2 else "could not read the logs")
+        title = {2: "bad input or configuration", 4: "internal error"}.get(
+            code, "could not read the logs")
         found.append(Annotation(Level.ERROR, problem or f"exit code {code}; the gate cannot pass",
                                 title=f"Log Gardener: {title}"))
     found += [Annotation(Level.WARNING, p, title="Log Gardener: could not publish")

@@ -32,7 +32,8 @@ EXIT_CODES = """exit codes:
   0  the gate passed
   1  the gate failed: a cluster met a --fail-on condition
   2  bad usage, configuration or input (including: no entry could be read)
-  3  an upstream service (Cloud Logging, Google auth, GitHub) failed"""
+  3  an upstream service (Cloud Logging, Google auth, GitHub) failed
+  4  an internal error (a bug in gardener): the gate did not decide"""
 DEFAULT_CONFIG = ".gardener.yml"
 
 
@@ -128,6 +129,21 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except GardenerError as err:
         print(f"gardener: error: {redact(err.diagnostics())}", file=stderr)
         return err.exit_code
+    except Exception as err:  # noqa: BLE001 - a bug: never let it pass for a gate's verdict
+        print(internal_error(err), file=stderr)
+        return ExitCode.INTERNAL
+
+
+def internal_error(err: BaseException) -> str:
+    """The traceback of a bug, redacted (exception messages can quote log text), then one line
+    saying what happened: an uncaught exception would exit 1, a failed gate's code, and print
+    its message unredacted."""
+    import traceback
+
+    trace = "".join(traceback.format_exception(err)).rstrip()
+    return (f"{redact(trace)}\ngardener: error: internal error, the gate did not decide: "
+            f"{redact(f'{type(err).__name__}: {err}')[:500]} (a bug: please report it with the "
+            "traceback above)")
 
 
 def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, stdout: TextIO,

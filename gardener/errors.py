@@ -16,6 +16,8 @@ class ExitCode(IntEnum):
     """Bad usage, configuration or input (including: no entry could be read)."""
     UPSTREAM = 3
     """An upstream service (Cloud Logging, Google auth, GitHub) failed."""
+    INTERNAL = 4
+    """A bug in gardener: the gate did not decide (the message says what to report)."""
 
 
 class GardenerError(Exception):

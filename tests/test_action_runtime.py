@@ -137,6 +137,13 @@ def test_errors_and_publish_failures_are_annotated() -> None:
     assert notes[0].message == "Cloud Logging refused: 403"
 
 
+def test_an_internal_error_is_annotated_as_one() -> None:
+    notes = rt.annotations_for(None, 4, "internal error, the gate did not decide: KeyError", [],
+                               lambda _: False)
+    assert [(n.level, n.title) for n in notes] == [(rt.Level.ERROR, "Log Gardener: internal error")]
+    assert rt.verdict({"gate": {"passed": True}}, 4) == "error"
+
+
 def test_an_empty_window_is_a_warning() -> None:
     notes = rt.annotations_for(doc_of(total=0), 0, "", [], lambda _: False)
     assert [n.level for n in notes] == [rt.Level.WARNING]

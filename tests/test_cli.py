@@ -164,6 +164,26 @@ def test_usage_errors_are_exit_2_with_the_fix(tmp_path: Path) -> None:
     assert code == 2 and f"{bad}:3:" in err and "P9" in err
 
 
+def test_a_bug_is_exit_4_redacted_never_a_gate_verdict(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception nothing expected (a bug of ours, stood in for by a renderer that raises with
+    log text in its message) exits 4, not 1 as an uncaught exception would, which reads as a
+    failed gate; its traceback and message are redacted."""
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+    def broken(report: object, samples: int = 3) -> object:
+        raise KeyError(f"Authorization: Bearer {token}")
+
+    monkeypatch.setattr("gardener.cli.to_document", broken)
+    code, out, err = analyze("--input", write(tmp_path, "x.json", outage()))
+    assert code == 4 and out == ""
+    assert err.startswith("Traceback (most recent call last):") and "in broken" in err
+    last = err.rstrip().splitlines()[-1]
+    assert last.startswith("gardener: error: internal error, the gate did not decide: KeyError")
+    assert "please report it" in last
+    assert token not in err and "[REDACTED:" in last
+
+
 def test_team_rules_change_priority_title_and_mute(tmp_path: Path) -> None:
     rules = tmp_path / "g.yml"
     rules.write_text(
