@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from typing import Final
 
-_FOLDS: Final = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i"})
-"""Letters an IGNORECASE regex takes for `s` and `i` that `lower()` keeps (long s, dotless i) or
-turns into two characters (dotted capital I); the Kelvin sign already lowers to `k`."""
+_FOLDS: Final = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "I", "\u212a": "K"})
+"""Letters an IGNORECASE regex takes for ASCII ones that `lower()` keeps (long s, dotless i),
+turns into two characters (dotted capital I) or leaves non-ASCII (the Kelvin sign lowers to `k`,
+but is no capital to a camelCase split)."""
 
 
 def fold(text: str) -> str:
     """`text` lower-cased, with the letters of `_FOLDS` mapped: one character for each of
     `text`'s, so offsets in the folded text are offsets in `text`."""
     return text.lower() if text.isascii() else text.translate(_FOLDS).lower()
+
+
+def plain_letters(text: str) -> str:
+    """`text` with the letters of `_FOLDS` mapped and its case kept (`paſſWord` ->
+    `passWord`): for reading words out of a name, as `fold` is for searching."""
+    return text if text.isascii() else text.translate(_FOLDS)

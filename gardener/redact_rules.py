@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Final
 
+from gardener.folding import plain_letters
 from gardener.secret_patterns import DETECTOR_PATTERNS, PRIVATE_KEY_HEADERS, SECRET_KEYWORDS
 
 MARKER: Final = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
@@ -185,7 +186,8 @@ def secret_key_kind(key: str, in_text: bool = False) -> str | None:
 
     The key's last one to three words decide; `in_text` leaves out words too common in prose.
     """
-    words = [w for w in _NON_WORD.split(_CAMEL.sub("_", key).lower()) if w]
+    # `paſſword` is a password to the case-insensitive regexes of the rules, and so here
+    words = [w for w in _NON_WORD.split(_CAMEL.sub("_", plain_letters(key)).lower()) if w]
     vocab = _vocabulary()
     for size in (3, 2, 1):
         if len(words) >= size:
@@ -221,15 +223,17 @@ def assignments(text: str, lowered: str) -> Iterator[Found]:
     skip = 0  # needles before this offset are inside a key or value already looked at
     # Searching the lowercased text is 5x faster than a case-insensitive regex, but lower() can
     # change the length of a few characters (İ), and then the offsets would not line up.
-    needles = (_KEY_NEEDLE_RE.finditer(lowered) if len(lowered) == len(text)
+    aligned = len(lowered) == len(text)
+    needles = (_KEY_NEEDLE_RE.finditer(lowered) if aligned
                else _KEY_NEEDLE_ANY_CASE.finditer(text))
+    chars = lowered if aligned else text  # folded, a key's `ı` and `ſ` are key characters
     for needle in needles:
         if needle.start() < skip:
             continue
         start, end = needle.start(), needle.end()
-        while start > 0 and text[start - 1] in _KEY_CHARS:
+        while start > 0 and chars[start - 1] in _KEY_CHARS:
             start -= 1
-        while end < len(text) and text[end] in _KEY_CHARS:
+        while end < len(text) and chars[end] in _KEY_CHARS:
             end += 1
         skip = end
         kind = secret_key_kind(text[start:end], in_text=True)

@@ -504,3 +504,18 @@ def test_letters_a_case_blind_regex_folds_do_not_hide_a_secret(text: str) -> Non
     out = redact(text)
     assert "dXNlcjpwYXNzd29yZA" not in out and "abcDEF123456" not in out, out
     assert "[REDACTED:" in out
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("paſſword=hunter22xyz", "hunter22xyz"),                 # long s in the key
+    ("DB_PAſſWORD: hunter22xyz", "hunter22xyz"),
+    ("clıent_ſecret=abcDEF123456ghi", "abcDEF123456ghi"),     # dotless i, long s
+    ("apıKey: abcDEF123456ghi", "abcDEF123456ghi"),           # camelCase still splits
+])
+def test_look_alike_letters_do_not_hide_a_secret_key_name(text: str, gone: str) -> None:
+    """Key names are read with the letters the rules' case-blind regexes fold (ſ, ı, İ) made
+    plain, so `paſſword=` names a password as `password=` does."""
+    out = redact(text)
+    assert gone not in out and "[REDACTED:" in out, out
+    doc = redact_json({text.split("=")[0].split(":")[0]: gone})
+    assert gone not in str(doc), doc
