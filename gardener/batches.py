@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from gardener.clusters import KeyStats
 from gardener.entries import parse_entry
+from gardener.grouping import Form
 from gardener.masking import Masker
-from gardener.mining import Form
 from gardener.model import Skip
 from gardener.report import EntryTally
 from gardener.sources import ORIGIN_KEY, LogSource, RawEntry, chunked

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from gardener.entries import resource_identity
+from gardener.grouping import Form
 from gardener.masking import mask
-from gardener.mining import Form, Miner, fingerprint
+from gardener.mining import Miner, fingerprint
 from gardener.model import Cluster, LogEntry, ResourceKey, Severity, SourceLocation
 
 
