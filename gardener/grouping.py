@@ -9,20 +9,22 @@ clusters:
   position, or a route after an HTTP method. Many values, `key=value` pairs with one key, quoted
   data, or values beside masked ones make a position variable;
 - groups are then merged when one template covers another at its variable positions, and when a
-  variable of one spans two tokens of the other (`<*>` vs `<*> sec`, lists one item longer).
+  variable of one spans two tokens of the other (`<*>` vs `<*> sec`, lists one item longer);
+- a variable position's values become one token that keeps what they share (`generalise`:
+  `user=<*>`, `<*>::run`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import getitem
 from typing import Any
 
-from gardener.masking import HTTP_METHODS, WILDCARD, generalise, key_of, shared_key
+from gardener.masking import HTTP_METHODS, WILDCARD
 
 _FEW = 2
 """A position with at most this many values splits its group: few values are constants."""
@@ -35,6 +37,12 @@ _QUOTED = re.compile(r"""[\[({]*(?:'(?![A-Za-z_]+')[^']*'|"(?![A-Za-z_]+")[^"]*"
 """A quoted token that is not a plain word: `'a.b.C',`, `"x y"`, `''`."""
 _QUOTED_ITEM = re.compile(r"""([\[({]*)(['"])(?![A-Za-z_]+\2)[^'"]*\2([\])},;:.]*)""")
 _HAS_QUOTE = re.compile("['\"]")
+
+_KEY = re.compile(r"[(\[{]*[\w.-]*=")
+_STRUCTURE = re.compile(r"(<\*>|[()\[\]{}<>=:,;|\"'])")
+_RUNS = re.compile(r"(?:<\*>){2,}")
+_KEEP_EDGE = frozenset("/_.-\\*<>")
+"""Characters a generalised token never keeps as its edge: they belong to values."""
 
 Form = tuple[str, ...]
 """A masked message: its tokens."""
@@ -335,3 +343,64 @@ def _spans(token: str, first: str, second: str) -> bool:
 def _item(token: str) -> str:
     """A list item's shape: `['<*>',` -> `'<*>'`."""
     return token.strip("[](){},;")
+
+
+# --- one token for the values at a variable position ----------------------------------------------
+
+def shared_key(values: Iterable[str]) -> str:
+    """`user=` when every value is `user=<something>` with the same key, else ""."""
+    key = ""
+    for value in values:
+        match = _KEY.match(value)
+        if not match or match.end() == len(value) or (key and match.group() != key):
+            return ""
+        key = match.group()
+    return key
+
+
+def key_of(value: str) -> str:
+    """The `key=` prefix of a `key=value` token, or ""."""
+    match = _KEY.match(value)
+    return match.group() if match else ""
+
+
+def generalise(values: Collection[str]) -> str:
+    """One token for several values at a variable position: `user=<*>`, `[<*>]`, `<*>(<*>)`.
+
+    Values with the same punctuation skeleton keep it, and the parts they agree on
+    (`a::run`, `b::run` -> `<*>::run`); otherwise shared punctuation at the edges stays.
+    """
+    key = shared_key(values)
+    if key:
+        return key + WILDCARD
+    skeleton = _skeleton(values)
+    if skeleton is not None:
+        return skeleton
+    head = _edge(values, reverse=False)
+    tail = _edge([v[len(head):] for v in values], reverse=True)
+    return f"{head}{WILDCARD}{tail[::-1]}"
+
+
+def _skeleton(values: Collection[str]) -> str | None:
+    """Values split at punctuation; where all split alike, the parts that differ become `<*>`."""
+    if not _STRUCTURE.search("".join(values)):
+        return None
+    pieces = [_STRUCTURE.split(v) for v in values]
+    first = pieces[0]
+    if len(first) < 3 or any(len(p) != len(first) or p[1::2] != first[1::2] for p in pieces):
+        return None
+    parts = [part if all(p[i] == part for p in pieces) else WILDCARD
+             for i, part in enumerate(first)]
+    return _RUNS.sub(WILDCARD, "".join(parts))
+
+
+def _edge(values: Collection[str], reverse: bool) -> str:
+    """Punctuation that every value starts (or ends, read backwards) with."""
+    ordered = [v[::-1] for v in values] if reverse else values
+    first, last = min(ordered), max(ordered)  # the common prefix of all is theirs
+    out = []
+    for a, b in zip(first, last, strict=False):
+        if a != b or a.isalnum() or a in _KEEP_EDGE:
+            break
+        out.append(a)
+    return "".join(out)

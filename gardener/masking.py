@@ -16,7 +16,7 @@ values span tokens (`Fri Jul 1 07:57:30 2005`, `1190 bytes (1.16 KB)`, `tag="Vie
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable
 from operator import itemgetter
 from typing import cast
 
@@ -433,9 +433,6 @@ def mask(message: str) -> list[str]:
 
 
 _STR_ONLY_SPACES = re.compile("[\x1c-\x1f]")
-_KEY = re.compile(r"[(\[{]*[\w.-]*=")
-_STRUCTURE = re.compile(r"(<\*>|[()\[\]{}<>=:,;|\"'])")
-_RUNS = re.compile(r"(?:<\*>){2,}")
 _LABEL = re.compile(r"[(\[{]*[\w.-]+[=:](?=\S)")
 _WORD_VALUE_HINT = re.compile(r"[/@\\]|true|false|null|none|nil", re.IGNORECASE)
 _PLAIN_LABEL = re.compile(r"[A-Za-z_][A-Za-z_.-]*")
@@ -447,64 +444,3 @@ _ID_TOKEN = re.compile(
 trying every shape: a word with `_ID_DIGITS` digits or more, or a UUID, after brackets or a
 `key=` and before closing punctuation. `_spans` finds the same: a value cannot start inside a
 word and must end where the word does, and the digits rule takes the rest (a test checks)."""
-_KEEP_EDGE = frozenset("/_.-\\*<>")
-"""Characters a generalised token never keeps as its edge: they belong to values."""
-
-
-def shared_key(values: Iterable[str]) -> str:
-    """`user=` when every value is `user=<something>` with the same key, else ""."""
-    key = ""
-    for value in values:
-        match = _KEY.match(value)
-        if not match or match.end() == len(value) or (key and match.group() != key):
-            return ""
-        key = match.group()
-    return key
-
-
-def key_of(value: str) -> str:
-    """The `key=` prefix of a `key=value` token, or ""."""
-    match = _KEY.match(value)
-    return match.group() if match else ""
-
-
-def generalise(values: Collection[str]) -> str:
-    """One token for several values at a variable position: `user=<*>`, `[<*>]`, `<*>(<*>)`.
-
-    Values with the same punctuation skeleton keep it, and the parts they agree on
-    (`a::run`, `b::run` -> `<*>::run`); otherwise shared punctuation at the edges stays.
-    """
-    key = shared_key(values)
-    if key:
-        return key + WILDCARD
-    skeleton = _skeleton(values)
-    if skeleton is not None:
-        return skeleton
-    head = _edge(values, reverse=False)
-    tail = _edge([v[len(head):] for v in values], reverse=True)
-    return f"{head}{WILDCARD}{tail[::-1]}"
-
-
-def _skeleton(values: Collection[str]) -> str | None:
-    """Values split at punctuation; where all split alike, the parts that differ become `<*>`."""
-    if not _STRUCTURE.search("".join(values)):
-        return None
-    pieces = [_STRUCTURE.split(v) for v in values]
-    first = pieces[0]
-    if len(first) < 3 or any(len(p) != len(first) or p[1::2] != first[1::2] for p in pieces):
-        return None
-    parts = [part if all(p[i] == part for p in pieces) else WILDCARD
-             for i, part in enumerate(first)]
-    return _RUNS.sub(WILDCARD, "".join(parts))
-
-
-def _edge(values: Collection[str], reverse: bool) -> str:
-    """Punctuation that every value starts (or ends, read backwards) with."""
-    ordered = [v[::-1] for v in values] if reverse else values
-    first, last = min(ordered), max(ordered)  # the common prefix of all is theirs
-    out = []
-    for a, b in zip(first, last, strict=False):
-        if a != b or a.isalnum() or a in _KEEP_EDGE:
-            break
-        out.append(a)
-    return "".join(out)
