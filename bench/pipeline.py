@@ -5,8 +5,9 @@
 
 Each size gets one export from `bench/synth.py` (gcloud's JSON array, or `--format jsonl`). Each
 run is a fresh child process: wall seconds from the parent's clock, peak RSS from `os.wait4` on
-that child. Ours and the baseline (`bench/drain3_baseline.py`) alternate, best of N. The targets
-are printed for reading, never asserted; this script is not part of the test suite.
+that child. Ours and the baseline (`bench/drain3_baseline.py`) alternate; the best of N runs and
+their median are shown, the verdicts use the best. The targets are printed for reading, never
+asserted; this script is not part of the test suite.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,8 @@ class Run:
     """Exit status meant success (for ours: 0 gate passed or 1 gate failed)."""
     note: str = ""
     """The tail of stderr when it failed."""
+    median: float = 0.0
+    """For a summary of several runs (`best`): their median wall-clock time."""
 
 
 def ours_command() -> list[str] | None:
@@ -113,7 +117,8 @@ def best(runs: list[Run]) -> Run | None:
     if not good:
         return None
     fastest = min(good, key=lambda r: r.seconds)
-    return Run(fastest.seconds, max(r.rss_mb for r in good), True)  # peak over all runs
+    middle = statistics.median(r.seconds for r in good)  # this machine is noisy: show both
+    return Run(fastest.seconds, max(r.rss_mb for r in good), True, median=middle)
 
 
 def measure(size: int, path: Path, work: Path, repeat: int,
@@ -143,8 +148,10 @@ def row(size: int, mb: float, ours: Run | None, base: Run | None) -> str:
         return "-" if run is None else format(getattr(run, attr), spec)
 
     ratio = f"{base.seconds / ours.seconds:.2f}x" if ours and base else "-"
+    medians = f"{base.median / ours.median:.2f}x" if ours and base else "-"
     return (f"{size:>9,} {mb:>8.1f} {show(ours, 'seconds', '.2f'):>8} "
-            f"{show(base, 'seconds', '.2f'):>9} {ratio:>8} {show(ours, 'rss_mb', '.0f'):>8} "
+            f"{show(base, 'seconds', '.2f'):>9} {ratio:>8} {show(ours, 'median', '.2f'):>8} "
+            f"{show(base, 'median', '.2f'):>10} {medians:>8} {show(ours, 'rss_mb', '.0f'):>8} "
             f"{show(base, 'rss_mb', '.0f'):>10}")
 
 
@@ -201,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row(size, path.stat().st_size / 1e6, ours_best, base_best))
             notes += failed + verdicts(size, ours_best, base_best)
     print(f"\n{'entries':>9} {'file MB':>8} {'ours s':>8} {'drain3 s':>9} {'ratio':>8} "
-          f"{'ours MB':>8} {'drain3 MB':>10}")
+          f"{'ours med':>8} {'drain3 med':>10} {'ratio':>8} {'ours MB':>8} {'drain3 MB':>10}")
     print("\n".join(rows))
-    print("ratio = drain3 seconds / ours (above 1 means ours is faster); MB = peak RSS (MiB).")
+    print("s: best run; med: median run; ratio = drain3 seconds / ours (above 1 means ours is "
+          "faster); MB = peak RSS (MiB).")
     print("\n".join(notes))
     return 0
 
