@@ -141,9 +141,9 @@ def internal_error(err: BaseException) -> str:
     import traceback
 
     trace = "".join(traceback.format_exception(err)).rstrip()
+    what = " ".join("".join(traceback.format_exception_only(err)).split())  # even if str() fails
     return (f"{redact(trace)}\ngardener: error: internal error, the gate did not decide: "
-            f"{redact(f'{type(err).__name__}: {err}')[:500]} (a bug: please report it with the "
-            "traceback above)")
+            f"{redact(what)[:500]} (a bug: please report it with the traceback above)")
 
 
 def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, stdout: TextIO,

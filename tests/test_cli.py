@@ -183,6 +183,18 @@ def test_a_bug_is_exit_4_redacted_never_a_gate_verdict(tmp_path: Path,
     assert "please report it" in last
     assert token not in err and "[REDACTED:" in last
 
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    def worse(report: object, samples: int = 3) -> object:
+        raise Unprintable
+
+    monkeypatch.setattr("gardener.cli.to_document", worse)
+    code, _, err = analyze("--input", write(tmp_path, "y.json", outage()))
+    assert code == 4 and "internal error, the gate did not decide: " in err
+    assert "Unprintable" in err.rstrip().splitlines()[-1]
+
 
 def test_team_rules_change_priority_title_and_mute(tmp_path: Path) -> None:
     rules = tmp_path / "g.yml"
