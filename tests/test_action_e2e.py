@@ -181,6 +181,30 @@ def test_unreadable_logs_are_an_error_never_a_pass(
     assert github.count("POST") == 0
 
 
+def test_a_bug_in_the_analysis_is_an_internal_error_never_a_verdict(
+        tmp_path: Path, google: FakeGoogle, github: FakeGitHub,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug of ours (stood in for by a renderer that raises, quoting a secret from the logs)
+    is exit 4 and verdict `error`, annotated as an internal error, its message redacted, and
+    nothing is published."""
+    secret = "postgres://app:" + "s3cr3tPassw0rd" + "@10.0.0.5/db"
+
+    def broken(report: object, samples: int = 3) -> object:
+        raise ValueError(f"cannot render sample from {secret}")
+
+    monkeypatch.setattr("gardener.cli.to_document", broken)
+    google.set_entries(healthy_entries())
+    job = run(prepare(tmp_path, google, github, "push"))
+    assert job.code == 4, job.stdout
+    assert job.outputs["verdict"] == "error"
+    errors = job.annotations("error")
+    assert errors and errors[-1]["title"] == "Log Gardener: internal error"
+    assert "internal error, the gate did not decide: ValueError" in errors[-1]["message"]
+    assert job.summary.startswith("## ⚠️ Log Gardener: error (exit code 4)")
+    assert "s3cr3tPassw0rd" not in job.stdout and "s3cr3tPassw0rd" not in job.summary
+    assert github.count("POST") == 0
+
+
 @pytest.mark.parametrize("entries, code, verdict", [(healthy_entries, 0, "pass"),
                                                     (example_entries, 1, "fail")])
 def test_a_publish_failure_never_changes_the_verdict(
