@@ -230,7 +230,13 @@ def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO
     if args.markdown:
         _write(args.markdown, text.encode("utf-8", "replace"))
     if not args.json and not args.markdown:
-        stdout.write(text)
+        try:
+            stdout.write(text)
+        except BrokenPipeError:
+            pass  # the reader stopped early (`| head`): its choice; the verdict still stands
+        except OSError as err:
+            raise ConfigError(f"standard output: cannot write the worklog: {err.strerror}",
+                              fix="write it to a file with --markdown") from None
 
 
 def json_bytes(doc: dict[str, Any]) -> bytes:

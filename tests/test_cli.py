@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,6 +195,31 @@ def test_a_bug_is_exit_4_redacted_never_a_gate_verdict(tmp_path: Path,
     code, _, err = analyze("--input", write(tmp_path, "y.json", outage()))
     assert code == 4 and "internal error, the gate did not decide: " in err
     assert "Unprintable" in err.rstrip().splitlines()[-1]
+
+
+def test_a_reader_that_stops_early_neither_crashes_nor_changes_the_verdict(tmp_path: Path
+                                                                          ) -> None:
+    """`gardener analyze ... | head`: the Markdown's reader is gone before it is written (the
+    pipe is closed at once; stdout is block-buffered, as outside this workplace). The exit code
+    is still the gate's (1: the outage's P0), with no traceback. Standard output on a full disk
+    is exit 2, naming it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    rows = [*outage(), entry(900, "slow page " + "word " * 6000, "WARNING")]  # > the buffer
+    child = subprocess.Popen([sys.executable, "-m", "gardener", "analyze", "--input",
+                              write(tmp_path, "x.json", rows)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "gate FAILED" in err
+    if Path("/dev/full").exists():  # a full disk is a failure to write, not a reader's choice
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "gardener", "analyze", "--input",
+                                   str(tmp_path / "x.json")], stdout=full,
+                                  stderr=subprocess.PIPE, env=env, cwd=tmp_path, check=False)
+        assert done.returncode == 2, done.stderr
+        assert b"standard output: cannot write the worklog" in done.stderr
 
 
 def test_team_rules_change_priority_title_and_mute(tmp_path: Path) -> None:
