@@ -71,7 +71,11 @@ def load_state(path: str) -> RunState | None:
 def save_state(path: str, state: RunState) -> None:
     """Write the state atomically, so an interrupted run never leaves half a file."""
     file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(file.name + ".partial")
-    partial.write_text(json.dumps(state.to_json(), separators=(",", ":")), encoding="utf-8")
-    partial.replace(file)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(state.to_json(), separators=(",", ":")), encoding="utf-8")
+        partial.replace(file)
+    except OSError as err:  # the next scheduled run would have nothing to compare against
+        raise ConfigError(f"{path}: cannot write the state: {err.strerror or err}",
+                          fix="give --state a path in a writable directory") from None

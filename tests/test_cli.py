@@ -312,6 +312,16 @@ def test_a_corrupt_state_file_is_a_usage_error_with_the_fix(tmp_path: Path) -> N
     assert code == 2 and "unusable state file" in err and f"delete {state}" in err
 
 
+def test_a_state_that_cannot_be_written_is_a_usage_error_with_the_fix(tmp_path: Path) -> None:
+    """Not a crash (it was an uncaught OSError): the next run would have no baseline."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    state = blocker / "state.json"
+    code, _, err = analyze("--input", write(tmp_path, "x.json", healthy()), "--state", str(state))
+    assert code == 2 and f"{state}: cannot write the state" in err
+    assert "writable directory" in err and "internal error" not in err
+
+
 def test_baseline_pairs_known_by_construction(tmp_path: Path) -> None:
     """Issue 8's cases: steady noise is not a spike, small counts are not spikes, and a template
     whose variable part changed shape is still the same cluster."""
