@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gardener.sources.split as split_module
+from gardener.errors import InputError
 from gardener.model import Skip
 from gardener.sources import ORIGIN_KEY
 from gardener.sources.files import FileSource, read_stream
@@ -170,6 +171,22 @@ def test_a_big_export_with_many_blocks(tmp_path: Path, monkeypatch: pytest.Monke
     path = write(tmp_path, formats(items)["gcloud"])
     got = assert_batches_read_alike(path, monkeypatch, sizes=(7, 64, 4096), blocks=(1000, 4096))
     assert bare(got) == items
+
+
+def test_an_export_gone_before_a_worker_reads_it_is_an_input_error(tmp_path: Path) -> None:
+    """Batches are read again by path, in other processes: a file removed (or unreadable) by
+    then is an `InputError` naming it (exit 2), as when `--input` is missing, not an OSError
+    that would read as a bug; it survives the trip back from a worker."""
+    items = [dict(ENTRIES[i % len(ENTRIES)], insertId=f"x{i}") for i in range(9)]
+    path = write(tmp_path, formats(items)["gcloud"])
+    batch = next(b for b in FileSource([str(path)]).batches(4) if isinstance(b, Elements))
+    path.unlink()
+    for read_again in (lambda: list(batch), lambda: list(split_module.reread(batch, 4))):
+        with pytest.raises(InputError, match="no such file") as raised:
+            read_again()
+        assert str(path) in str(raised.value)
+        again = pickle.loads(pickle.dumps(raised.value))
+        assert type(again) is InputError and str(again) == str(raised.value)
 
 
 # --- the fast path is taken ---------------------------------------------------------------------

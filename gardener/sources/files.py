@@ -83,17 +83,25 @@ class FileSource:
 @contextmanager
 def _opened(path: str, *, binary: bool) -> Iterator[IO[Any]]:
     """`path` opened for reading (text: UTF-8, a BOM dropped, bad bytes replaced); a path that
-    cannot be read is an `InputError` saying what to do."""
+    cannot be read, at once or part-way (a disk error), is an `InputError` saying what to do."""
     try:
         stream = open(path, "rb") if binary else open(  # noqa: SIM115 (closed below)
             path, encoding="utf-8-sig", errors="replace", newline="")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", fix="check the --input path; export with "
-                         "gcloud logging read ... --format=json > FILE") from None
-    except (IsADirectoryError, PermissionError) as err:
-        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+    except OSError as err:
+        raise unreadable(path, err) from None
     with stream:
-        yield stream
+        try:
+            yield stream
+        except OSError as err:
+            raise unreadable(path, err) from None
+
+
+def unreadable(path: str, err: OSError) -> InputError:
+    """The error for an export that cannot be read (also when a worker reads its batch again)."""
+    if isinstance(err, FileNotFoundError):
+        return InputError(f"{path}: no such file", fix="check the --input path; export with "
+                          "gcloud logging read ... --format=json > FILE")
+    return InputError(f"{path}: cannot read: {err.strerror or err}")
 
 
 def read_stream(stream: TextIO, name: str, index: int = 0) -> Iterator[RawEntry | Skip]:

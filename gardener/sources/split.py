@@ -26,7 +26,7 @@ import msgspec
 
 from gardener.model import Skip
 from gardener.sources import ORIGIN_KEY, RawEntry, chunked
-from gardener.sources.files import read_stream
+from gardener.sources.files import read_stream, unreadable
 
 BLOCK = 1 << 22
 """Bytes read at a time."""
@@ -124,9 +124,12 @@ class Elements:
             _Buffer.data = bytearray(size + size // 4)
         buffer = memoryview(_Buffer.data)
         if self.path:
-            with open(self.path, "rb", buffering=0) as stream:
-                stream.seek(self.offset)
-                size = stream.readinto(buffer[1:size - 1]) + 2
+            try:
+                with open(self.path, "rb", buffering=0) as stream:
+                    stream.seek(self.offset)
+                    size = stream.readinto(buffer[1:size - 1]) + 2
+            except OSError as err:  # removed or unreadable since it was cut
+                raise unreadable(self.path, err) from None
         else:
             buffer[1:size - 1] = self.data
         if not self.array:
@@ -185,14 +188,18 @@ def entries(batches: Iterable[Batch], size: int) -> Iterator[RawEntry | Skip]:
 
 def reread(elements: Elements, size: int) -> Iterator[Decoded]:
     """The rest of the export `elements` are from, from their start, by the careful reader."""
-    with open(elements.path, "rb") as stream:
-        head = b""
-        if elements.array:  # from the start of the element's line: its indentation tells
-            stream.seek(max(0, elements.offset - 256))  # the careful reader where the next
-            before = stream.read(elements.offset - stream.tell())  # one may start
-            head = b"[" + before[before.rfind(b"\n"):] if b"\n" in before else b"["
-        stream.seek(elements.offset)
-        yield from _careful(head, stream, elements.name, elements.first, size, elements.source)
+    try:
+        with open(elements.path, "rb") as stream:
+            head = b""
+            if elements.array:  # from the start of the element's line: its indentation tells
+                stream.seek(max(0, elements.offset - 256))  # the careful reader where the next
+                before = stream.read(elements.offset - stream.tell())  # one may start
+                head = b"[" + before[before.rfind(b"\n"):] if b"\n" in before else b"["
+            stream.seek(elements.offset)
+            yield from _careful(head, stream, elements.name, elements.first, size,
+                                elements.source)
+    except OSError as err:  # removed or unreadable since it was cut, or part-way
+        raise unreadable(elements.path, err) from None
 
 
 def split(stream: BufferedIOBase, name: str, size: int, path: str = "", source: int = 0
