@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from gardener.http_request import http_summary
 from gardener.model import (
+    EntryError,
     HttpSummary,
     LogEntry,
     ResourceKey,
@@ -34,10 +36,6 @@ _STACK_KEYS = ("stack_trace", "stacktrace", "stack", "exception", "exc_info", "t
 _SPECIAL_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS, *_ECS_ERROR_KEYS))
 _LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "log.logger", "name")
-_SEGMENTS: dict[str, str] = {}
-"""Path segment -> itself or `<*>` (see `_path_shape`)."""
-_SEGMENT_CACHE_LIMIT = 65536
-_REQUEST_KEYS = frozenset(("requestMethod", "requestUrl", "status"))
 _LOGGER_FIELDS = frozenset((*_LOGGER_KEYS, *(k.partition(".")[0] for k in _LOGGER_KEYS)))
 """Top-level payload keys a logger name can be under (ECS: flat `log.logger`, or in `log`)."""
 _LOCATIONS: dict[tuple[str, object, object], SourceLocation] = {}
@@ -57,19 +55,6 @@ _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40
                    50: Severity.ERROR, 60: Severity.CRITICAL}
 _SEVERITY_NAMES = {s.name: s for s in Severity}
 _LEVEL_PREFIX = re.compile(r"^\[?(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?[:\s]")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_API_VERSION = re.compile(r"^v\d+(?:(?:alpha|beta|rc)\d*)?$", re.IGNORECASE)
-_ROUTE_SEGMENT = re.compile(
-    r"^(?:\d+|[0-9a-fA-F-]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
-    r"|[A-Za-z0-9_-]{20,}|[^/]+@[^/]+|[^/]*%[0-9A-Fa-f]{2}[^/]*)$")
-
-
-class EntryError(ValueError):
-    """One field of one entry is unusable; `field` names it for the skip report."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
 
 
 def parse_entry(raw: object, origin: str) -> LogEntry | Skip:
@@ -90,7 +75,7 @@ def _parse(raw: dict[str, Any], origin: str, insert_id: str) -> LogEntry:
     timestamp = _timestamp(raw)
     payload = _payload(raw)
     request = raw.get("httpRequest")
-    http = _http(request) if request is not None else None
+    http = http_summary(request) if request is not None else None
     message, stack = _message(raw, payload, http)
     trace = parse_trace(stack) if stack else None
     location = _source_location(raw, payload) or (trace.location if trace else None)
@@ -320,54 +305,6 @@ def _to_severity(value: object, field: str) -> Severity:
             raise EntryError(field, f"{field}: {err}") from None
     raise EntryError(field, f"{field} must be a LogSeverity name or number, "
                      f"got {type(value).__name__}; write e.g. \"ERROR\" or 500")
-
-
-def _http(value: object) -> HttpSummary | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise EntryError("httpRequest", f"httpRequest must be a JSON object, got "
-                         f"{type(value).__name__}; remove it or write it as an object")
-    if value.keys().isdisjoint(_REQUEST_KEYS):
-        return None  # `"httpRequest": {}`, as StructuredLogHandler writes outside a request
-    status = value.get("status")
-    if isinstance(status, str) and _is_number(status):
-        status = int(status)
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
-        raise EntryError("httpRequest.status", f"httpRequest.status must be an HTTP status code, "
-                         f"got {str(status)[:20]!r}; write a number like 503, or omit it")
-    latency = value.get("latency")
-    latency_s = None
-    if isinstance(latency, str) and latency.endswith("s"):
-        try:
-            latency_s = float(latency[:-1])
-        except ValueError:
-            latency_s = None
-    return HttpSummary(method=str(value.get("requestMethod") or "GET").upper(),
-                       status=status or None, route=route_shape(str(value.get("requestUrl") or "")),
-                       latency_s=latency_s)
-
-
-def route_shape(url: str) -> str:
-    """`https://h/api/users/42/orders?x=1` -> `/api/users/<*>/orders`: the route, not the URL."""
-    path = url.partition("?")[0].partition("#")[0]
-    if "://" in path and _SCHEME.match(path):  # only a leading scheme: `/r/https://x` is a path
-        path = "/" + path.split("://", 1)[1].partition("/")[2]
-    return _path_shape(path)
-
-
-def _path_shape(path: str) -> str:
-    shapes = _SEGMENTS
-    if len(shapes) >= _SEGMENT_CACHE_LIMIT:
-        shapes.clear()
-    segments = []
-    for segment in path.split("/"):
-        shape = shapes.get(segment)
-        if shape is None:  # names repeat (`api`, `users`); ids are matched once each
-            id_like = _ROUTE_SEGMENT.match(segment) and not _API_VERSION.match(segment)
-            shape = shapes[segment] = "<*>" if id_like else segment
-        segments.append(shape)
-    return "/".join(segments) or "/"
 
 
 def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> SourceLocation | None:

@@ -24,7 +24,8 @@ from itertools import compress
 from operator import getitem
 from typing import Any
 
-from gardener.masking import HTTP_METHODS, WILDCARD
+from gardener.masking import HTTP_METHODS
+from gardener.model import WILDCARD
 
 _FEW = 2
 """A position with at most this many values splits its group: few values are constants."""

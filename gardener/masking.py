@@ -10,7 +10,7 @@ left to the miner's statistics.
 Masking works token by token (whitespace-separated) with a cache, because log tokens repeat:
 most are words seen before, and a word without digits is looked up, not re-parsed. A few
 values span tokens (`Fri Jul 1 07:57:30 2005`, `1190 bytes (1.16 KB)`, `tag="View Lock"`);
-`_join_runs` folds those after the per-token pass.
+`gardener.spanning` folds those after the per-token pass.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import cast
 
-WILDCARD = "<*>"
+from gardener.model import WILDCARD
+from gardener.spanning import EDGE, MONTH_WORDS, SIZE_UNIT, SIZE_WORDS, join_runs
 
 _HEX = r"[0-9a-fA-F]"
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
-_SIZE_UNIT = r"(?:[KMGTP]i?[Bb]|[Bb]ytes?|B)"
 _PATH = r"(?:[A-Za-z]:\\|/)[\w.+~-]+[\\/][^\s\"'()\[\]{},;]*"
 
 # Shapes that are values as a whole, with the kinds of character they can start with (Digit,
@@ -45,7 +45,7 @@ _SHAPES = (
     (r"\d[xX][0-9a-fA-F]+", "D"),                                                 # 0x hex
     (rf"(?=[0-9a-fA-F]*?\d)(?=[0-9a-fA-F]*?[a-fA-F]){_HEX}{{6,}}+", "DL"),          # bare hex
     (r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_-?\d+(?:_[A-Za-z0-9]+)*", "L"),       # name_123
-    (rf"\d+(?:\.\d+)?{_SIZE_UNIT}", "D"),                                          # size
+    (rf"\d+(?:\.\d+)?{SIZE_UNIT}", "D"),                                          # size
     (r"\d+(?:\.\d+){2,}", "D"),                                                    # version
     (r"(?<!/)(?!/)(?=[\w+/-]*?\d)(?=[\w+/-]*?[A-Za-z])[\w+/-]{24,}+={0,2}", "DLP"),  # base64
     (r"(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)", "L"),             # literals
@@ -78,22 +78,8 @@ HTTP_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTI
 _METHODS = frozenset(q + m for q in ("", '"', "'") for m in HTTP_METHODS)
 _LIST = re.compile(r"<\*>(?:[,;|]<\*>)+")
 """A list of values is one value: `10.0.0.1,10.0.0.2` -> `<*>`."""
-_EDGE = "()[]{}<>,;:'\"`!?."
 _PLAIN_EDGE = "()[]{},;:'\"`!?."
 """Punctuation that never belongs to a number (`<`, `>` and `~` may: `<1`, `~42`)."""
-_MONTHS = frozenset("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February March "
-                    "April June July August September October November December".split())
-_DAYS = frozenset("Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday "
-                  "Saturday Sunday".split())
-_ZONES = frozenset(("GMT", "UTC", "Z", "AM", "PM", "am", "pm"))
-_OFFSET = re.compile(r"(?:GMT|UTC)[+-]<\*>[,.]?")
-_SIZE_WORD = re.compile(rf"{_SIZE_UNIT}[,;.)]?")
-_PUNCT = ("", ",", ";", ".", ")")
-_MONTH_WORDS = frozenset(w + p for w in _MONTHS for p in _PUNCT)
-_SIZE_WORDS = frozenset(w + p for w in {"B", "b", "byte", "bytes", "Byte", "Bytes"} |
-                        {f"{k}{i}{b}" for k in "KMGTP" for i in ("", "i") for b in "Bb"}
-                        for p in _PUNCT)
-"""Tokens that may end or carry a value spanning tokens: only then does `_join_runs` run."""
 _CACHE_LIMIT = 100_000
 _ID_DIGITS = 5
 """A token that keeps this many digits outside any value is an id (`build~pk9x8y7z6w5~x64`)."""
@@ -257,10 +243,10 @@ class Masker:
             for i in range(1, len(raw)):
                 if raw[i - 1] in _METHODS:
                     tokens[i] = self._route(raw[i])
-        months = not _MONTH_WORDS.isdisjoint(tokens)
-        sizes = not _SIZE_WORDS.isdisjoint(tokens)
+        months = not MONTH_WORDS.isdisjoint(tokens)
+        sizes = not SIZE_WORDS.isdisjoint(tokens)
         if months or sizes or '="' in message:
-            tokens = _join_runs(tokens, months, sizes, '="' in message)
+            tokens = join_runs(tokens, months, sizes, '="' in message)
         return tokens
 
 
@@ -316,7 +302,7 @@ def _spans(token: str) -> tuple[tuple[int, int], ...]:
         return spans
     label = _LABEL.match(token)
     start = label.end() if label else 0
-    core = token[start:].strip(_EDGE)
+    core = token[start:].strip(EDGE)
     start = token.index(core, start)
     return ((start, start + len(core)),)
 
@@ -336,92 +322,6 @@ def _apply(token: str, spans: tuple[tuple[int, int], ...]) -> str:
         at = end
     parts.append(token[at:])
     return _LIST.sub(WILDCARD, "".join(parts))
-
-
-def _join_runs(tokens: list[str], months: bool, sizes: bool, quotes: bool) -> list[str]:
-    """Fold values that span tokens: dates with names, sizes with units, quoted `key="a b"`.
-
-    The flags say which of them the message may hold, so only those are looked for.
-    """
-    out: list[str] = []
-    i, n = 0, len(tokens)
-    while i < n:
-        token = tokens[i]
-        run = None
-        if months and (token.startswith(WILDCARD) or token.rstrip(",") in _MONTHS
-                       or token.rstrip(",") in _DAYS):
-            run = _date(tokens, i)
-        if run is None and sizes and token == WILDCARD:
-            run = _size(tokens, i)
-        if run is None and quotes and '="' in token:
-            run = _quoted(tokens, i)
-        if run:
-            out.append(run[1])
-            i = run[0]
-        else:
-            out.append(token)
-            i += 1
-    return out
-
-
-def _tail(token: str) -> str:
-    """Trailing punctuation of a token (`2005,` -> `,`)."""
-    token = token.replace(WILDCARD, "")
-    return token[len(token.rstrip(_EDGE)):]
-
-
-def _date(tokens: list[str], i: int) -> tuple[int, str] | None:
-    """A date with a month name at i: `[Fri] Jul 1 07:57:30 [2005]`, `Mon, 15 Sep 2025
-    23:46:21 GMT`, `Sep 15, 2025 11:46 PM`. Returns (index after it, replacement)."""
-    n = len(tokens)
-    j = i + 1 if tokens[i].rstrip(",") in _DAYS else i
-    if j + 1 >= n:
-        return None
-    if tokens[j].rstrip(",") in _MONTHS and _is_value(tokens[j + 1]):
-        j += 2  # Jul 1
-    elif _is_value(tokens[j]) and tokens[j + 1].rstrip(",") in _MONTHS:
-        j += 2  # 15 Sep
-    else:
-        return None
-    start = j
-    while j < n and j - start < 3 and _is_value(tokens[j]):
-        j += 1  # year, time, offset, in any order
-    if j == start:
-        return None  # `Jun 5` alone may be anything
-    if j < n and (tokens[j].rstrip(",.") in _ZONES or _OFFSET.fullmatch(tokens[j])):
-        j += 1
-    return j, WILDCARD + _tail(tokens[j - 1])
-
-
-def _is_value(token: str) -> bool:
-    """A masked value, maybe followed by `,` or `.`."""
-    return token.rstrip(",.") == WILDCARD
-
-
-def _size(tokens: list[str], i: int) -> tuple[int, str] | None:
-    """`<*> bytes` or `<*> bytes (<*> KB)` at i: (index after it, replacement)."""
-    if tokens[i] != WILDCARD or i + 1 >= len(tokens) or not _SIZE_WORD.fullmatch(tokens[i + 1]):
-        return None
-    end, tail = i + 2, _tail(tokens[i + 1])
-    if not tail and end + 1 < len(tokens) and tokens[end] == "(" + WILDCARD and \
-            _SIZE_WORD.fullmatch(tokens[end + 1]) and tokens[end + 1].endswith(")"):
-        end, tail = end + 2, _tail(tokens[end + 1])[1:]
-    return end, WILDCARD + tail
-
-
-def _quoted(tokens: list[str], i: int) -> tuple[int, str] | None:
-    """`key="several words"` at i: (index after it, replacement)."""
-    tok = tokens[i]
-    at = tok.find('="')
-    if at < 0:
-        return None
-    if '"' in tok[at + 2:]:
-        return i + 1, f'{tok[:at + 2]}{WILDCARD}{tok[tok.index(chr(34), at + 2):]}'
-    for j in range(i + 1, min(len(tokens), i + 16)):
-        if '"' in tokens[j]:
-            last = tokens[j]
-            return j + 1, f'{tok[:at + 2]}{WILDCARD}{last[last.index(chr(34)):]}'
-    return None
 
 
 _DEFAULT = Masker()

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gardener.grouping import Form, Group, group
-from gardener.masking import WILDCARD, Masker
+from gardener.masking import Masker
+from gardener.model import WILDCARD
 
 FORMAT_VERSION = 1
 _MESSAGE_CACHE_LIMIT = 200_000

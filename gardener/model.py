@@ -9,6 +9,9 @@ from enum import IntEnum
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+WILDCARD = "<*>"
+"""What stands for a variable part in a masked form and in a template."""
+
 
 class Severity(IntEnum):
     """Cloud Logging's LogSeverity, with its numeric values."""
@@ -171,6 +174,14 @@ class LogEntry:
 
 
 _entry_fields = attrgetter(*(f.name for f in fields(LogEntry)))
+
+
+class EntryError(ValueError):
+    """One field of one entry is unusable; `field` names it for the skip report."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gardener.entries import parse_entry, route_shape
+from gardener.entries import parse_entry
+from gardener.http_request import route_shape
 from gardener.model import LogEntry, Severity, Skip, SourceLocation
 
 SHAPES = Path(__file__).resolve().parent / "fixtures" / "shapes"

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gardener.sources.files as files
-from gardener.entries import parse_entry, route_shape
+from gardener.entries import parse_entry
 from gardener.errors import InputError
+from gardener.http_request import route_shape
 from gardener.model import LogEntry, Skip
 from gardener.sources import ORIGIN_KEY
 from gardener.sources.files import FileSource, read_stream

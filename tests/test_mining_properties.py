@@ -8,8 +8,9 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gardener.masking import WILDCARD, mask
+from gardener.masking import mask
 from gardener.mining import Miner, fingerprint, mine
+from gardener.model import WILDCARD
 
 # Messages from a few templates with drawn values, mixed with arbitrary text: enough structure for
 # the grouping to do real work, enough noise to find the corners.

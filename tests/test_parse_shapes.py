@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from gardener.entries import parse_entry, route_shape
+from gardener.entries import parse_entry
+from gardener.http_request import route_shape
 from gardener.model import LogEntry, Severity, Skip, SourceLocation
 
 TS = "2025-09-15T23:46:21.123456Z"
