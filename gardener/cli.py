@@ -16,7 +16,7 @@ import msgspec
 
 from gardener import __version__
 from gardener.batches import default_jobs
-from gardener.config import Config, load_config
+from gardener.config import DEFAULT_CONFIG, Config, load_config
 from gardener.errors import ConfigError, ExitCode, GardenerError
 from gardener.gate import FAIL_ON_HELP
 from gardener.pipeline import run
@@ -34,7 +34,6 @@ EXIT_CODES = """exit codes:
   2  bad usage, configuration or input (including: no entry could be read)
   3  an upstream service (Cloud Logging, Google auth, GitHub) failed
   4  an internal error (a bug in gardener): the gate did not decide"""
-DEFAULT_CONFIG = ".gardener.yml"
 
 
 def build_parser() -> argparse.ArgumentParser:

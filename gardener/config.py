@@ -13,6 +13,8 @@ from gardener.errors import ConfigError
 from gardener.model import Priority, Severity
 from gardener.rules import Match, Rule
 
+DEFAULT_CONFIG = ".gardener.yml"
+"""The rules file read from the working directory (the CLI) or the workspace (the action)."""
 STATUSES = frozenset({"new", "spiking", "known"})
 _TOP_KEYS = {"version", "fail_on", "service", "samples", "rules"}
 _RULE_KEYS = {"name", "match", "set", "reason"}

@@ -9,16 +9,14 @@ from typing import Any
 
 import pytest
 
-from gardener.action import (
+from gardener.action import analyze_argv, choose_target, window_arguments
+from gardener.action_inputs import (
     INPUT_DEFAULTS,
     PublishMode,
     Window,
-    analyze_argv,
-    choose_target,
     parse_bool,
     parse_inputs,
     parse_window,
-    window_arguments,
 )
 from gardener.actions_runtime import commit_sha, deploy_time, load_event, pull_number
 from gardener.errors import ConfigError, InputError

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gardener.action import INPUT_DEFAULTS
+from gardener.action_inputs import INPUT_DEFAULTS
 from gardener.actions_runtime import outputs_for
 
 ROOT = Path(__file__).resolve().parent.parent
