@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from gardener.clusters import KeyStats
 from gardener.entries import parse_entry
 from gardener.grouping import Form
-from gardener.masking import Masker
+from gardener.keys import entry_key
 from gardener.model import Skip
 from gardener.report import EntryTally
 from gardener.sources import ORIGIN_KEY, LogSource, RawEntry, chunked
@@ -37,11 +37,11 @@ BATCH_SIZE = 4096
 so it is a constant, not a setting."""
 _IN_FLIGHT = 2
 """Batches queued per worker: enough to keep it busy, few enough to bound memory."""
-_FORM_CACHE_LIMIT = 200_000
+_KEY_CACHE_LIMIT = 200_000
 
-_MASKER = Masker()
-_FORMS: dict[str, Form] = {}
-"""Per process: message -> masked form (messages repeat; masking is pure)."""
+_KEYS: tuple[dict[str, str | Form], dict[str, str | Form]] = ({}, {})
+"""Per process: mining text -> its key (`entry_key`), for texts to mask and for ready-made
+templates (messages repeat, and redacting and masking them is pure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ def paused_gc() -> Iterator[None]:
 def _analyse(batch: Iterable[RawEntry | Skip], base: int, field_paths: tuple[str, ...]) -> Part:
     tally = EntryTally()
     groups: dict[str | Form, KeyStats] = {}
-    forms, form = _FORMS, _MASKER.form
+    masked, templates = _KEYS
     for index, item in enumerate(batch, base):
         if isinstance(item, Skip):
             tally.skip(item)
@@ -113,14 +113,12 @@ def _analyse(batch: Iterable[RawEntry | Skip], base: int, field_paths: tuple[str
         if isinstance(entry, Skip):
             tally.skip(entry)
             continue
-        key: str | Form = entry.mining_text
-        if not entry.templated:
-            known = forms.get(entry.mining_text)
-            if known is None:
-                if len(forms) >= _FORM_CACHE_LIMIT:
-                    forms.clear()
-                known = forms[entry.mining_text] = form(entry.mining_text)
-            key = known
+        keys = templates if entry.templated else masked
+        key = keys.get(entry.mining_text)
+        if key is None:
+            if len(keys) >= _KEY_CACHE_LIMIT:
+                keys.clear()
+            key = keys[entry.mining_text] = entry_key(entry.mining_text, entry.templated)
         stats = groups.get(key)
         if stats is None:
             stats = groups[key] = KeyStats(entry)

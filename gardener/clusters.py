@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from gardener.entries import resource_identity
 from gardener.grouping import Form
-from gardener.masking import mask
+from gardener.keys import entry_key
 from gardener.mining import Miner, fingerprint
 from gardener.model import Cluster, LogEntry, ResourceKey, Severity, SourceLocation
 
@@ -108,8 +108,7 @@ class ClusterBuilder:
         """Count one entry, as a batch of one (the pipeline merges whole batches)."""
         stats = KeyStats(entry)
         stats.add(entry, self.field_paths)
-        text = entry.mining_text
-        self.merge({text if entry.templated else tuple(mask(text)): stats})
+        self.merge({entry_key(entry.mining_text, entry.templated): stats})
 
     def merge(self, groups: Mapping[str | Form, KeyStats]) -> None:
         """Count a batch's groups: forms go to the miner in the order they were first seen."""

@@ -250,7 +250,18 @@ def _flatten(payload: Mapping[str, Any]) -> str:
     """A deterministic one-line rendering of a payload with no message field."""
     parts = [f"{k}={v}" for k, v in sorted(payload.items())
              if isinstance(v, str | int | float | bool) and not k.startswith("logging.googleapis")]
-    return " ".join(parts)[:1000] or "(empty payload)"
+    return _cut(" ".join(parts), 1000) or "(empty payload)"
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` up to `limit` characters, without a word cut short: a secret's first half would no
+    longer look like a secret to redaction (`token=ghp_A1b2C3` of a 40-character token)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if not text[limit].isspace():  # the last word is cut: drop it (a lone `key=value`: its value)
+        head = head[:head.rfind(" ")] if " " in head else head.partition("=")[0] + "="
+    return head.rstrip() + " …"
 
 
 def _audit_message(payload: Mapping[str, Any]) -> str:

@@ -30,13 +30,19 @@ from gardener.redact_rules import (
     secret_key_kind,
 )
 
-__all__ = ["Redactor", "Rule", "marker", "redact", "redact_json", "secret_key_kind"]
+__all__ = ["MARKER", "Redactor", "Rule", "marker", "redact", "redact_json", "secret_key_kind"]
 
 _MAX_PASSES: Final = 5
 _MEMO_SIZE: Final = 8192
 _MEMO_TEXT: Final = 256
 _KEY_NEEDLES_SET: Final = frozenset(KEY_NEEDLES)
+_RARE_FIRST: Final = "_-./:@1234567890zqjxywkvbgphfmucldrsoniate"
+"""Characters from rarest to most common in log text (roughly): see `Redactor._guarded`."""
 
+
+def _rarity(char: str) -> int:
+    at = _RARE_FIRST.find(char)
+    return at if at >= 0 else -1  # anything else (`+`, a space) is rarer still
 
 
 class Redactor:
@@ -55,6 +61,12 @@ class Redactor:
             for needle in rule.needles:
                 by_needle.setdefault(needle, []).append(rank)
         self._by_needle = {n: tuple(ranks) for n, ranks in by_needle.items()}
+        guarded: dict[str, list[str]] = {}
+        for needle in self._by_needle:
+            guarded.setdefault(min(needle, key=_rarity), []).append(needle)
+        self._guarded = tuple((guard, tuple(needles)) for guard, needles in guarded.items())
+        """Needles by their rarest character: a text without it holds none of them, so about
+        20 searches decide for 60 needles (every distinct message is redacted)."""
         self._memo: dict[str, str] = {}
 
     @classmethod
@@ -76,6 +88,8 @@ class Redactor:
         return done
 
     def _redact(self, text: str) -> str:
+        if not self._may_hold_secret(text):
+            return text  # most texts: a needle or two, and no rule's regex matches at all
         # A pass can expose a secret that a boundary check hid ("-----AIza..." becomes
         # "[REDACTED:private-key]AIza..."), so repeat until nothing changes. Each pass only turns
         # text outside markers into markers, so this ends, usually after the second pass.
@@ -103,15 +117,22 @@ class Redactor:
         return "".join(out)
 
     def redact_json(self, value: Any) -> Any:
-        """A copy of decoded JSON with strings redacted and secret-named keys' values replaced.
+        """A copy of decoded JSON with strings (keys too) redacted and the values of secret-named
+        keys replaced, also where the name is a sibling's: `{"name": "DB_PASSWORD", "value": x}`
+        (Kubernetes and Cloud Run env vars, HAR headers) and `["x-api-key", x]` (header lists).
 
         Values that are empty, booleans or null are kept: they reveal nothing and say a lot.
         """
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, dict):
-            return {key: self._field(key, item) for key, item in value.items()}
+            named = _named_value(value)
+            return {self.redact(key) if isinstance(key, str) else key:
+                    self._field(named if key == "value" and named else key, item)
+                    for key, item in value.items()}
         if isinstance(value, list):
+            if len(value) == 2 and isinstance(value[0], str) and _names_secret(value[0]):
+                return [self.redact(value[0]), self._field(value[0], value[1])]
             return [self.redact_json(item) for item in value]
         return value
 
@@ -132,7 +153,8 @@ class Redactor:
         # folded as the rules' case-insensitive regexes fold: `lower()` alone keeps the long s
         # of `baſic dXNl...`, which the basic-auth regex takes for an s
         lowered = fold(text)
-        present = [n for n in self._by_needle if n in lowered]
+        present = [n for guard, needles in self._guarded if guard in lowered
+                   for n in needles if n in lowered]
         if not present:
             return
         markers = [m.span() for m in MARKER.finditer(text)] if "[redacted:" in lowered else []
@@ -140,12 +162,40 @@ class Redactor:
             if not any(found[0] < e and s < found[1] for s, e in markers):
                 yield (*found, rank)
 
+    def _may_hold_secret(self, text: str) -> bool:
+        """False when no rule can find anything in `text` (each pattern searched once, without
+        the work of collecting and checking candidates); True when one may."""
+        if self._known is not None and self._known.search(text):
+            return True
+        lowered = fold(text)
+        present = [n for guard, needles in self._guarded if guard in lowered
+                   for n in needles if n in lowered]
+        if not _KEY_NEEDLES_SET.isdisjoint(present):
+            return True  # `key=value`: found from the needles outwards (`assignments`)
+        rules = self._rules
+        return any(rules[rank].pattern.search(text)
+                   for rank in {rank for n in present for rank in self._by_needle[n]})
+
     def _candidates(self, text: str, lowered: str,
                     present: list[str]) -> Iterator[tuple[int, Found]]:
         for rank in sorted({rank for n in present for rank in self._by_needle[n]}):
             yield from ((rank, f) for f in find(self._rules[rank], text))
         if not _KEY_NEEDLES_SET.isdisjoint(present):
             yield from ((len(self._rules), f) for f in assignments(text, lowered))
+
+
+def _named_value(value: dict[Any, Any]) -> str:
+    """The name a `{"name"|"key": ..., "value": ...}` pair gives its value, if it names a
+    secret; else ""."""
+    if "value" not in value:
+        return ""
+    name = value.get("name", value.get("key"))
+    return name if isinstance(name, str) and _names_secret(name) else ""
+
+
+def _names_secret(name: str) -> bool:
+    """A name that says its value is a secret (`DB_PASSWORD`, `x-api-key`); not a marker."""
+    return "[REDACTED:" not in name and secret_key_kind(name) is not None
 
 
 @cache

@@ -78,6 +78,11 @@ class LazyRegex:
             self._compiled = re.compile(self.pattern, self.flags)
         return self._compiled.finditer(text)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled.search(text)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -200,14 +205,14 @@ def secret_key_kind(key: str, in_text: bool = False) -> str | None:
 # --- `key=value` in text ------------------------------------------------------------------------
 
 _VALUE: Final = (
-    r"""(?:\\?"(?P<dq>(?:[^"\\\n]|\\[^"\n])+)"""
-    r"""|\\?'(?P<sq>(?:[^'\\\n]|\\[^'\n])+)"""
+    r"""(?:[bBuUrR]{0,2}\\?"(?P<dq>(?:[^"\\\n]|\\[^"\n])+)"""
+    r"""|[bBuUrR]{0,2}\\?'(?P<sq>(?:[^'\\\n]|\\[^'\n])+)"""
     r"""|(?P<bare>\$\{[^}\s]*\}|(?:[^\s"'`,;&<>()\[\]{}\\]|\\(?!["']))+))"""
 )
 # After the key: an optional closing quote or bracket, then `=`, `:=`, `=>` or `: `. A colon with no
 # space after it is a URL's user:password or a host:port, not an assignment.
 _ASSIGNED: Final = re.compile(
-    r"""(?:\\?["'`])?\]?[ \t]*(?:=>|:=|=|:(?=\s|\\?["']))[ \t]*""" + _VALUE)
+    r"""(?:\\?["'`])?\]?[ \t]*(?:=>|:=|=|%3[dD]|:(?=\s|\\?["']))[ \t]*""" + _VALUE)
 _KEY_CHARS: Final = frozenset(_ALNUM + "_-ñÑ")
 KEY_NEEDLES: Final = ("pass", "pwd", "secret", "token", "key", "sig", "contras")
 _KEY_NEEDLE_RE: Final = re.compile("|".join(KEY_NEEDLES))
@@ -255,6 +260,11 @@ _DASH_TAIL: Final = "[A-Za-z0-9_-]*"
 def _not_after(chars: str) -> str:
     """A lookbehind: the match may not follow any of `chars`."""
     return f"(?<![{re.escape(chars)}])"
+
+
+_ESCAPE_BEFORE: Final = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\[nrt]|\\u[0-9A-Fa-f]{4})\Z")
+"""An escape just before a match (`%3D`, `\\n`, `\\u003d`): a token in a percent-encoded URL
+or in JSON-escaped text, though a letter or digit is right before it (see `Rule.left`)."""
 
 
 def _library_rule(kind: str, pattern: LazyRegex, needles: tuple[str, ...],
@@ -331,8 +341,8 @@ _OWN_TOKENS: Final = (
 def _own_rules() -> list[Rule]:
     """Token formats detect-secrets lacks, bounded on both sides (possessive runs, so a failed
     match gives up at once instead of backtracking)."""
-    before = _not_after(_ALNUM + "_-")
-    return [Rule(kind, LazyRegex(rf"{before}(?:{pattern})(?![A-Za-z0-9_-])"), needles)
+    return [Rule(kind, LazyRegex(rf"(?:{pattern})(?![A-Za-z0-9_-])"), needles,
+                 left=_ALNUM + "_-")
             for kind, pattern, needles in _OWN_TOKENS]
 
 
@@ -376,6 +386,9 @@ def _context_rules() -> list[Rule]:
         # scheme://user:password@host: the password goes, up to the last @ of the authority.
         Rule("password", LazyRegex(r"""://[^\s:/?#@\[\]"'<>]*:(?P<pw>[^\s/?#"'<>\[\]]+)@"""),
              ("@",), ("pw",), _plausible_value),
+        # the same, percent-encoded (a DSN in a query string): %3A%2F%2Fuser%3Apassword%40host
+        Rule("password", LazyRegex(r"(?i:%3A%2F%2F)[^\s%/?#@&]*(?i:%3A)(?P<pw>[^\s/?#@&]+?)"
+                                   r"(?i:%40)"), ("%40",), ("pw",), _plausible_value),
     ]
 
 
@@ -388,7 +401,8 @@ def default_rules() -> tuple[Rule, ...]:
 def find(rule: Rule, text: str) -> Iterator[Found]:
     """Where `rule` finds secrets in `text`."""
     for m in rule.pattern.finditer(text):
-        if rule.left and m.start() > 0 and text[m.start() - 1] in rule.left:
+        if rule.left and m.start() > 0 and text[m.start() - 1] in rule.left and \
+                not _ESCAPE_BEFORE.search(text, max(0, m.start() - 6), m.start()):
             continue
         for group in rule.groups:
             start, end = m.span(group)

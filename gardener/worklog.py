@@ -42,14 +42,15 @@ def to_document(report: Report, *, samples: int = 3) -> dict[str, Any]:
     window = ({"start": rfc3339(report.window_start), "end": rfc3339(report.window_end)}
               if report.window_start and report.window_end else {"start": None, "end": None})
     source = report.source
-    return {
+    base_filter = redact(report.base_filter)  # a filter the user gave may hold anything
+    document: dict[str, Any] = _redacted({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "log-gardener", "version": __version__},
         "service": redact(report.service),
         "project": report.project,
         "source": {
-            "kind": source.kind, "inputs": list(source.inputs), "filter": report.base_filter,
-            "logs_explorer_url": logs_explorer_url(report.project, report.base_filter,
+            "kind": source.kind, "inputs": list(source.inputs), "filter": base_filter,
+            "logs_explorer_url": logs_explorer_url(report.project, base_filter,
                                                    report.window_start, report.window_end),
             "notes": [redact(n) for n in source.notes],
         },
@@ -75,7 +76,34 @@ def to_document(report: Report, *, samples: int = 3) -> dict[str, Any]:
                  "reasons": [redact(r) for r in report.gate.reasons]},
         "gone": [{"fingerprint": g.fingerprint, "template": redact(g.template),
                   "baseline_count": g.baseline_count} for g in report.gone],
-    }
+    })
+    return document
+
+
+def _redacted(value: Any) -> Any:
+    """`value` with every string in it redacted, keys too. The fields above redact what they know
+    to be log text; this makes sure nothing else slips through (resource labels, source
+    locations, loggers, insert ids, skip reasons, exception types). Redaction remembers short
+    strings, so what was redacted above costs a lookup; a long list of strings (insert ids) is
+    checked joined, in one pass; `_REDACTED_ALREADY` parts are skipped."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        if len(value) > _JOIN_OVER and all(isinstance(item, str) for item in value):
+            joined = "\n".join(value)
+            if redact(joined) == joined:
+                return value
+        return [_redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {redact(key) if isinstance(key, str) else key:
+                item if key in _REDACTED_ALREADY else _redacted(item)
+                for key, item in value.items()}
+    return value
+
+
+_JOIN_OVER = 32
+_REDACTED_ALREADY = frozenset({"entry", "timeline"})
+"""A sample's entry (`redact_json`) and a timeline (minutes and counts, no log text)."""
 
 
 def _max_priority(report: Report) -> str | None:
@@ -95,9 +123,10 @@ def _cluster(cid: str, finding: Finding, report: Report, samples: int) -> dict[s
     if cluster.exception_types:  # a stack trace: its template is a summary, not log text
         [(kind, _)] = _top(cluster.exception_types, 1)
         where = _top(cluster.source_locations, 1)
-        clause = trace_filter(kind, where[0][0].function if where else "")
+        clause = trace_filter(redact(kind), redact(where[0][0].function) if where else "")
     else:
-        clause = template_filter(cluster.template, http_method=http.method if http else "",
+        clause = template_filter(redact(cluster.template),
+                                 http_method=http.method if http else "",
                                  status_class=status_class,
                                  texts=[_strings(s.raw) for s in cluster.samples])
     query = redact(join(report.base_filter, clause))
