@@ -208,7 +208,7 @@ class _Reader:
                                  and match.end() == len(self.buf)):
                 resume = match.start() if match else len(self.buf)
                 if resume - start > _MAX_ELEMENT:  # no LogEntry is this big: stop matching
-                    self.pos = resume
+                    self.pos = start
                     return self.skip_to(resync)
                 self.pos = start  # keep the element: the fallback re-reads it from its start
                 if not self.more():
