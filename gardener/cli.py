@@ -155,14 +155,15 @@ def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, std
     if getattr(args, "deployed_at", None):
         source, baseline = _around_deploy(source, args)
     previous = load_state(args.state) if args.state and not baseline else None
+    baseline_skips: list[str] = []
     report = run(source, config, fail_on, baseline=baseline, previous=previous,
-                 jobs=args.jobs or default_jobs())
+                 jobs=args.jobs or default_jobs(), skipped=baseline_skips.append)
     doc = to_document(report, samples=config.samples)
     _write_outputs(doc, args, stdout)
     if args.state and report.state and report.entries.analysed:
         save_state(args.state, report.state)
     print(redact(summary_line(report)), file=stderr)
-    for example in report.entries.skip_examples[:5]:
+    for example in [*report.entries.skip_examples[:5], *baseline_skips[:5]]:
         print(f"gardener: skipped {redact(example)}", file=stderr)
     if report.entries.total and not report.entries.analysed:
         print("gardener: error: no entry could be read; the gate cannot pass", file=stderr)

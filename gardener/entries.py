@@ -23,7 +23,7 @@ from gardener.model import (
     SourceLocation,
     text_map,
 )
-from gardener.traces import parse_trace
+from gardener.traces import line_number, parse_trace
 
 SOURCE_LOCATION_KEY = "logging.googleapis.com/sourceLocation"
 TRACE_KEY = "logging.googleapis.com/trace"
@@ -54,6 +54,9 @@ _PLAIN_NAME = (str, type(None))
 _NUMERIC_LEVELS = {10: Severity.DEBUG, 20: Severity.DEBUG, 30: Severity.INFO, 40: Severity.WARNING,
                    50: Severity.ERROR, 60: Severity.CRITICAL}
 _SEVERITY_NAMES = {s.name: s for s in Severity}
+_MAX_LEVEL = Severity.EMERGENCY.value
+_LEAP_SECOND = re.compile(r"^(\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:)60(?:\.\d+)?([Zz]|[+-]\d\d:\d\d)$",
+                          re.ASCII)
 _LEVEL_PREFIX = re.compile(r"^\[?(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?[:\s]")
 
 
@@ -158,8 +161,24 @@ def _timestamp(raw: Mapping[str, Any]) -> datetime:
         parsed = datetime.fromisoformat(value.upper())
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: year 9999 + an offset leaves the range
+        leap = _leap_second(value)
+        if leap is not None:
+            return leap
         raise EntryError(field, f"{field} {value[:40]!r} is not an RFC 3339 time in range; "
                          "write it like 2025-09-15T23:46:21.123Z") from None
+
+
+def _leap_second(value: str) -> datetime | None:
+    """A leap second (`23:59:60Z`, which RFC 3339 allows and `fromisoformat` refuses) as the
+    last microsecond of its minute, so it sorts after the minute's other entries."""
+    match = _LEAP_SECOND.match(value)
+    if match is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(f"{match[1]}59.999999{match[2]}".upper())
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _payload(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,20 +321,36 @@ def _to_severity(value: object, field: str) -> Severity:
         raise EntryError(field, f"{field} must be a LogSeverity name or number, got a boolean; "
                          "write e.g. \"ERROR\" or 500")
     if isinstance(value, int):
-        if value < 0:
-            raise EntryError(field, f"{field} {value} is negative; use a LogSeverity name or a "
-                             "number from 0 (DEFAULT) to 800 (EMERGENCY)")
-        return _NUMERIC_LEVELS.get(value) or Severity.parse(str(value))
+        return _numeric_severity(value, field)
     if isinstance(value, str):
         known = _SEVERITY_NAMES.get(value)
         if known is not None:
             return known
+        digits = value.strip()
+        if digits.isascii() and digits.isdigit():  # no `int` of thousands of digits: it raises
+            if len(digits) > 4:
+                raise _level_range(field, f"(a number of {len(digits):,} digits)")
+            return _numeric_severity(int(digits), field)
         try:
             return Severity.parse(value)
         except ValueError as err:
             raise EntryError(field, f"{field}: {err}") from None
     raise EntryError(field, f"{field} must be a LogSeverity name or number, "
                      f"got {type(value).__name__}; write e.g. \"ERROR\" or 500")
+
+
+def _numeric_severity(value: int, field: str) -> Severity:
+    """pino's levels, else Cloud Logging's scale from 0 (DEFAULT) to 800 (EMERGENCY), rounded
+    down to a level; a number outside it is an `EntryError`, not an emergency."""
+    if not 0 <= value <= _MAX_LEVEL:
+        raise _level_range(field, str(value) if abs(value) < 10**12 else "(a number of many "
+                           "digits)")  # `str` of a huge number raises
+    return _NUMERIC_LEVELS.get(value) or Severity.parse(str(value))
+
+
+def _level_range(field: str, shown: str) -> EntryError:
+    return EntryError(field, f"{field} {shown} is out of range; use a LogSeverity name or a "
+                      "number from 0 (DEFAULT) to 800 (EMERGENCY)")
 
 
 def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> SourceLocation | None:
@@ -327,8 +362,7 @@ def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> Sour
         known = _LOCATIONS.get(key) if plain else None  # a few call sites, seen over and over
         if known is not None:
             return known
-        number = int(line) if isinstance(line, int | str) and _is_number(str(line)) else None
-        location = SourceLocation(str(file), number, str(function or ""))
+        location = SourceLocation(str(file), line_number(line), str(function or ""))
         if plain:
             if len(_LOCATIONS) >= _LOCATION_CACHE_LIMIT:
                 _LOCATIONS.clear()
@@ -337,7 +371,7 @@ def _source_location(raw: Mapping[str, Any], payload: Mapping[str, Any]) -> Sour
     caller = payload.get("caller")  # zap / zerolog: "pkg/file.go:42"
     if isinstance(caller, str) and ":" in caller:
         file, _, line = caller.rpartition(":")
-        return SourceLocation(file, int(line) if _is_number(line) else None)
+        return SourceLocation(file, line_number(line))
     return None
 
 
@@ -356,11 +390,6 @@ def _logger(payload: Mapping[str, Any], labels: object) -> str:
         if isinstance(source, dict) and isinstance(source.get("python_logger"), str):
             return str(source["python_logger"])
     return ""
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only: `str.isdigit` also accepts `²`, which `int` refuses."""
-    return text.isascii() and text.isdigit()
 
 
 def _lookup(payload: Mapping[str, Any], key: str) -> Any:

@@ -33,12 +33,15 @@ def http_summary(value: object) -> HttpSummary | None:
                          f"{type(value).__name__}; remove it or write it as an object")
     if value.keys().isdisjoint(_REQUEST_KEYS):
         return None  # `"httpRequest": {}`, as StructuredLogHandler writes outside a request
-    status = value.get("status")
-    if isinstance(status, str) and status.isascii() and status.isdigit():
-        status = int(status)
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
-        raise EntryError("httpRequest.status", f"httpRequest.status must be an HTTP status code, "
-                         f"got {str(status)[:20]!r}; write a number like 503, or omit it")
+    status = _status(value.get("status"))
+    method, url = value.get("requestMethod"), value.get("requestUrl")
+    if method is not None and not isinstance(method, str):
+        raise EntryError("httpRequest.requestMethod", "httpRequest.requestMethod must be a "
+                         f"string, got {type(method).__name__}; write it like \"GET\", or omit it")
+    if url is not None and not isinstance(url, str):
+        raise EntryError("httpRequest.requestUrl", "httpRequest.requestUrl must be a string, "
+                         f"got {type(url).__name__}; write it like \"https://host/path\", or "
+                         "omit it")
     latency = value.get("latency")
     latency_s = None
     if isinstance(latency, str) and latency.endswith("s"):
@@ -46,9 +49,41 @@ def http_summary(value: object) -> HttpSummary | None:
             latency_s = float(latency[:-1])
         except ValueError:
             latency_s = None
-    return HttpSummary(method=str(value.get("requestMethod") or "GET").upper(),
-                       status=status or None, route=route_shape(str(value.get("requestUrl") or "")),
+    return HttpSummary(method=(method or "GET").upper(), status=status,
+                       route=route_shape(url or ""),
                        latency_s=latency_s)
+
+
+def _status(value: object) -> int | None:
+    """`httpRequest.status` as a number from 100 to 599; None when absent or 0 (no response);
+    an `EntryError` naming the field otherwise."""
+    if value is None:
+        return None
+    status = value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        # No `int` of a long digit string: past 4,300 digits it raises.
+        status = int(value) if len(value) <= 3 else _OUT_OF_RANGE
+    if type(status) is not int:  # a bool is not a status either
+        raise EntryError("httpRequest.status", f"httpRequest.status must be an HTTP status code, "
+                         f"got {_shown(value)}; write a number like 503, or omit it")
+    if status == 0:
+        return None  # no response was sent (the client went away)
+    if not 100 <= status <= 599:
+        raise EntryError("httpRequest.status", f"httpRequest.status {_shown(value)} is out of "
+                         "range: an HTTP status code is 100-599; write one like 503, or omit it")
+    return status
+
+
+_OUT_OF_RANGE = -1
+
+
+def _shown(value: object) -> str:
+    """A short quote of a bad value: never `str` of a huge number, which raises."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 20 else f"{value[:20]!r}… ({len(value):,} characters)"
+    if type(value) is int:
+        return str(value) if -10**18 < value < 10**18 else "(a number of many digits)"
+    return type(value).__name__
 
 
 def route_shape(url: str) -> str:

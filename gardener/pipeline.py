@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from gardener.baseline import Counted, compare
 from gardener.batches import parts, paused_gc
 from gardener.clusters import ClusterBuilder
 from gardener.config import Config
+from gardener.errors import InputError
 from gardener.gate import decide, parse_fail_on
 from gardener.mining import Miner
 from gardener.model import Cluster, Finding
@@ -22,17 +24,22 @@ from gardener.worklog import cluster_ids
 
 
 def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource | None = None,
-        previous: RunState | None = None, jobs: int = 1) -> Report:
+        previous: RunState | None = None, jobs: int = 1,
+        skipped: Callable[[str], None] | None = None) -> Report:
     """Analyse `source` against `baseline` (an earlier window) or `previous` (the last run's
-    state), if given, and decide the gate; `jobs` processes parse big exports. The report
-    carries the state for the next run."""
+    state), if given, and decide the gate; `jobs` processes parse big exports; `skipped` is
+    told the baseline's first skipped elements. The report carries the state for the next
+    run."""
     parse_fail_on(fail_on)  # a bad --fail-on is a usage error before any work is done
     miner = previous.miner if previous else Miner()  # one miner: same template, same cluster
     field_paths = {path for rule in config.rules for path in rule.match.fields}
     tally, builder = read(source, miner, field_paths, jobs)
-    before = read(baseline, miner, field_paths, jobs) if baseline is not None else None
+    before = (read_baseline(baseline, miner, field_paths, jobs, skipped)
+              if baseline is not None else None)
     clusters = builder.build()
     info = source.info()
+    if before is not None and before[0].reasons:
+        info = replace(info, notes=(*info.notes, _baseline_note(baseline, before[0])))
     start, end = info.start or tally.first, info.end or tally.last
     seconds = _seconds(start, end)
     earlier: Sequence[Counted] | None = previous.clusters if previous else None
@@ -70,6 +77,35 @@ def read(source: LogSource, miner: Miner, field_paths: Iterable[str] = (), jobs:
             tally.merge(part.tally)
             builder.merge(part.groups)
     return tally, builder
+
+
+def read_baseline(baseline: LogSource, miner: Miner, field_paths: Iterable[str], jobs: int,
+                  skipped: Callable[[str], None] | None = None
+                  ) -> tuple[EntryTally, ClusterBuilder]:
+    """`read` for the baseline, whose skips are passed to `skipped`; an `InputError` when
+    nothing in it could be read: comparing with nothing would call every cluster new. (An
+    empty window, `[]` or no entries from Cloud Logging, is fine: the service was quiet.)"""
+    tally, builder = read(baseline, miner, field_paths, jobs)
+    if skipped is not None:
+        for example in tally.examples:
+            skipped(f"(baseline) {example}")
+    if not tally.analysed and tally.reasons:
+        what = _describe(baseline)
+        count = sum(tally.reasons.values())
+        cause = (f"{count:,} element{'s' if count > 1 else ''} skipped, e.g. "
+                 f"{tally.examples[0]}" if tally.examples else "it holds no log entry")
+        raise InputError(f"{what}: no entry could be read, so nothing can be compared with it",
+                         cause=cause, fix="pass an export of the window before the deploy "
+                         "(gcloud logging read --format=json, a JSON array or JSON Lines), "
+                         "or drop --baseline")
+    return tally, builder
+
+
+def _baseline_note(baseline: LogSource | None, tally: EntryTally) -> str:
+    skipped = sum(tally.reasons.values())
+    what = _describe(baseline) if baseline is not None else "the baseline"
+    return (f"{what}: {skipped:,} of {skipped + tally.analysed:,} elements skipped, "
+            "compared without them")
 
 
 def _window(source: LogSource, tally: EntryTally) -> tuple[datetime | None, datetime | None]:

@@ -8,9 +8,10 @@ document gives the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from gardener.markup import code, code_block, details, inline
@@ -20,6 +21,10 @@ URGENT = frozenset({"P0", "P1", "P2"})
 """Priorities whose sections carry every sample, the full entry and per-minute counts."""
 BAR_WIDTH = 30
 SPARK_WIDTH = 60
+SPARK_ROWS = 48
+"""Hour rows a sparkline draws at most: two days, whatever the span of the entries."""
+SPARK_GAP_ROWS = 3
+"""Quiet hours between two drawn rows shown as blank rows; a longer stretch is one line."""
 _SPARKS = " ▁▂▃▄▅▆▇█"
 
 
@@ -156,13 +161,20 @@ def cluster_section(c: Mapping[str, Any]) -> str:
         lines += ["", f"Sample {i} · {sample['severity']} · {sample['timestamp']} · "
                   f"insertId {code(sample['insert_id'])}", "", code_block(sample["message"])]
         if urgent and i == 1:
-            lines += ["", details("Full entry (redacted)",
-                                  code_block(json.dumps(sample["entry"], indent=2,
-                                                        sort_keys=True, ensure_ascii=False),
-                                             "json"))]
+            lines += ["", details("Full entry (redacted)", _entry_block(sample["entry"]))]
     lines += ["", "Reproduce:", "", code_block(c["gcloud"], "bash"), "",
               f"[Open in Logs Explorer]({c['logs_explorer_url']})"]
     return "\n".join(lines)
+
+
+def _entry_block(entry: Any) -> str:
+    """The sample's entry as indented JSON; one nested deeper than the encoder's stack is
+    named, not shown (it is in the JSON worklog)."""
+    try:
+        text = json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False)
+    except RecursionError:
+        return "(nested too deeply to show here; see the sample in the JSON worklog)"
+    return code_block(text, "json")
 
 
 def location(loc: Mapping[str, Any]) -> str:
@@ -191,39 +203,102 @@ def timeline(points: Sequence[Mapping[str, Any]]) -> str:
         return "(no entries)"
     counts = {_minute(p["minute"])[0]: int(p["count"]) for p in points}
     peak = max(counts.values())
+    label = _labeller(min(counts), max(counts))
     rows, previous = [], None
     for moment in sorted(counts):
         quiet = int((moment - previous).total_seconds() // 60) - 1 if previous else 0
         if quiet > 0:
-            rows.append(f"{'':11}  {'·':>6}  ({quiet} quiet minute{'s' if quiet > 1 else ''})")
+            rows.append(f"{'':{len(label(moment))}}  {'·':>6}  ({_quiet(quiet)})")
         n = counts[moment]
-        rows.append(f"{moment:%m-%d %H:%M}  {n:>6,}  {'█' * max(1, round(n / peak * BAR_WIDTH))}")
+        rows.append(f"{label(moment)}  {n:>6,}  {'█' * max(1, round(n / peak * BAR_WIDTH))}")
         previous = moment
     return "\n".join(rows)
 
 
 def sparkline(points: Sequence[Mapping[str, Any]]) -> str:
-    """One character per minute, one row per hour: the shape of a cluster at a glance."""
+    """One character per minute, one row per hour: the shape of a cluster at a glance. Only hours
+    with entries are drawn, whatever the span: a quiet stretch of a few hours stays as blank rows,
+    a longer one is a line saying how long; past `SPARK_ROWS` hours, the busiest ones."""
     if not points:
         return "(no entries)"
     minutes = [_minute(p["minute"]) for p in points]
     counts = {m: int(p["count"]) for (_, m), p in zip(minutes, points, strict=True)}
-    first, last = min(counts), max(counts)
-    peak = max(counts.values())
+    first, peak = min(counts), max(counts.values())
     zone = min(moment for moment, _ in minutes).tzinfo
-    top = len(_SPARKS) - 1
-    # Blank rows with each counted minute's cell filled in: most minutes of a row are quiet.
-    grid = [[" "] * SPARK_WIDTH for _ in range((last - first) // SPARK_WIDTH + 1)]
-    for minute, n in counts.items():
-        if n:
-            row, column = divmod(minute - first, SPARK_WIDTH)
-            grid[row][column] = _SPARKS[min(top, -(-n * top // peak))]
-    rows = []
-    for row, cells in enumerate(grid):
-        when = datetime.fromtimestamp((first + row * SPARK_WIDTH) * 60, zone)
-        rows.append(f"{when:%m-%d %H:%M} |{''.join(cells).rstrip()}")
-    rows.append(f"{'':11} one column per minute; █ = {peak:,} entries (the peak minute)")
+    grid, totals = _spark_grid(counts, first, peak)
+    shown = _busiest(totals)
+
+    def when(row: int) -> datetime:
+        return datetime.fromtimestamp((first + row * SPARK_WIDTH) * 60, zone)
+
+    label = _labeller(when(shown[0]), when(shown[-1]))
+    pad = " " * len(label(when(shown[0])))
+    rows, previous = [], shown[0]
+    for row in shown:
+        gap = row - previous - 1
+        if gap > SPARK_GAP_ROWS:
+            rows.append(f"{pad} ⋮ {_duration(gap * SPARK_WIDTH)} with no entries")
+        else:
+            rows += [f"{label(when(quiet))} |" for quiet in range(previous + 1, row)]
+        rows.append(f"{label(when(row))} |{''.join(grid[row]).rstrip()}")
+        previous = row
+    rows.append(f"{pad} one column per minute; █ = {peak:,} entries (the peak minute)")
+    outside = sum(totals.values()) - sum(totals[row] for row in shown)
+    if outside:
+        rows.append(f"{pad} the busiest {len(shown)} hours; {outside:,} more "
+                    f"{'entry' if outside == 1 else 'entries'} outside them (JSON `timeline`)")
     return "\n".join(rows)
+
+
+def _spark_grid(counts: Mapping[int, int], first: int, peak: int
+                ) -> tuple[dict[int, list[str]], dict[int, int]]:
+    """The cells of each hour row that has a point, and each such row's total."""
+    top = len(_SPARKS) - 1
+    grid: dict[int, list[str]] = {}
+    totals: dict[int, int] = {}
+    for minute, n in counts.items():
+        row, column = divmod(minute - first, SPARK_WIDTH)
+        cells = grid.setdefault(row, [" "] * SPARK_WIDTH)
+        totals[row] = totals.get(row, 0) + n
+        if n:
+            cells[column] = _SPARKS[min(top, -(-n * top // peak))]
+    return grid, totals
+
+
+def _busiest(totals: Mapping[int, int]) -> list[int]:
+    """The rows to draw, in order: all of them, or the `SPARK_ROWS` consecutive ones holding the
+    most entries (the earliest such run on a tie)."""
+    rows = sorted(totals)
+    if len(rows) <= SPARK_ROWS:
+        return rows
+    sums = list(accumulate((totals[row] for row in rows), initial=0))
+    best = max(range(len(rows) - SPARK_ROWS + 1),
+               key=lambda i: (sums[i + SPARK_ROWS] - sums[i], -i))
+    return rows[best:best + SPARK_ROWS]
+
+
+def _labeller(start: datetime, end: datetime) -> Callable[[datetime], str]:
+    """`09-16 00:47`, or with the year when the times are in different years."""
+    if start.year == end.year:
+        return lambda moment: f"{moment:%m-%d %H:%M}"
+    return lambda moment: f"{moment.year:04d}-{moment:%m-%d %H:%M}"
+
+
+def _quiet(minutes: int) -> str:
+    """`5 quiet minutes`; a long stretch also says how long it is."""
+    if minutes < 60:
+        return f"{minutes} quiet minute{'s' if minutes > 1 else ''}"
+    return f"{minutes:,} quiet minutes: {_duration(minutes)}"
+
+
+def _duration(minutes: int) -> str:
+    """`3 days 4 hours`: the two largest units of a length in minutes (years of 365.25 days)."""
+    parts = []
+    for name, size in (("year", 525_960), ("day", 1_440), ("hour", 60), ("minute", 1)):
+        amount, minutes = divmod(minutes, size)
+        if amount:
+            parts.append(f"{amount:,} {name}{'s' if amount > 1 else ''}")
+    return " ".join(parts[:2]) or "0 minutes"
 
 
 def gone_section(doc: Mapping[str, Any]) -> str:

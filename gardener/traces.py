@@ -15,6 +15,9 @@ TOP_FRAMES = 3
 """How many frames identify a trace: enough to tell call sites apart, few enough to survive
 refactors far from the failure."""
 
+MAX_LINE_DIGITS = 9
+"""A longer run of digits is not a line number (and `int` of thousands of them raises)."""
+
 _PY_HEADER = "Traceback (most recent call last):"
 _PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)', re.M)
 _PY_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Timeout"
@@ -70,6 +73,16 @@ def parse_trace(text: str) -> Trace | None:
     return None
 
 
+def line_number(text: object) -> int | None:
+    """A line number from a log's own text or number; None when it is not one: no digits,
+    non-ASCII digits, a negative or more than `MAX_LINE_DIGITS` digits."""
+    if type(text) is int:
+        return text if 0 <= text < 10**MAX_LINE_DIGITS else None
+    if not isinstance(text, str) or not 0 < len(text) <= MAX_LINE_DIGITS:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _short_path(path: str) -> str:
     """Drop deployment-specific prefixes so the same code clusters alike across images."""
     for marker in ("site-packages/", "dist-packages/", "node_modules/"):
@@ -95,7 +108,8 @@ def _python(text: str) -> Trace:
     location = None
     if innermost:
         first = innermost[0]
-        location = SourceLocation(_short_path(first["file"]), int(first["line"]), first["func"])
+        location = SourceLocation(_short_path(first["file"]), line_number(first["line"]),
+                                  first["func"])
     keys = tuple(f"{_short_path(f['file'])} in {f['func']}" for f in innermost)
     return Trace(exc_type, message, keys, location)
 
@@ -128,8 +142,7 @@ def _java(text: str) -> Trace:
     location = None
     if frames:
         file, _, line = frames[0]["loc"].partition(":")
-        number = int(line) if line.isascii() and line.isdigit() else None
-        location = SourceLocation(file, number, frames[0]["func"])
+        location = SourceLocation(file, line_number(line), frames[0]["func"])
     return Trace(exc_type, message, tuple(f["func"] for f in frames), location)
 
 
@@ -143,8 +156,8 @@ def _node(text: str) -> Trace:
     location = None
     if frames:
         top = frames[0]
-        line = int(top["line"]) if top["line"] else None
-        location = SourceLocation(_short_path(top["loc"]), line, top["func"] or "")
+        location = SourceLocation(_short_path(top["loc"]), line_number(top["line"]),
+                                  top["func"] or "")
     return Trace(exc_type, message, keys, location)
 
 
@@ -166,8 +179,8 @@ def _go(text: str) -> Trace:
         file_match = _GO_FILE.match(lines[i + 1])
         assert file_match is not None
         if location is None:
-            location = SourceLocation(_short_path(file_match["file"]), int(file_match["line"]),
-                                      func)
+            location = SourceLocation(_short_path(file_match["file"]),
+                                      line_number(file_match["line"]), func)
         funcs.append(func)
         if len(funcs) == TOP_FRAMES:
             break

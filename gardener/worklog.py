@@ -173,18 +173,28 @@ def _top(counts: Mapping[Any, int], limit: int = 10) -> list[tuple[Any, int]]:
 
 def _strings(value: Any) -> list[str]:
     """Every string in a decoded JSON value, whitespace runs as one space (as templates have
-    them): what a full-text search can find."""
-    if isinstance(value, str):
-        return [" ".join(value.split())]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    return []
+    them): what a full-text search can find. Depth-first in document order, without recursion:
+    a payload may be nested deeper than Python's call stack."""
+    found: list[str] = []
+    stack = [iter((value,))]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, str):
+                found.append(" ".join(item.split()))
+            elif isinstance(item, dict | list):
+                stack.append(iter(item.values() if isinstance(item, dict) else item))
+                break  # the rest of this level after the nested value's strings
+        else:
+            stack.pop()
+    return found
 
 
 def _sample(entry: Any) -> dict[str, Any]:
     raw = {k: v for k, v in entry.raw.items() if k != ORIGIN_KEY}
+    try:
+        redacted = redact_json(raw)
+    except RecursionError:  # nested hundreds deep: the reader takes it, but it is no sample
+        redacted = {"note": "this entry is nested too deeply to show"}
     return {"insert_id": entry.insert_id, "timestamp": rfc3339(entry.timestamp),
             "severity": entry.severity.name, "message": redact(entry.message),
-            "entry": redact_json(raw)}
+            "entry": redacted}
