@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +193,16 @@ def test_a_leap_second_is_the_end_of_its_minute() -> None:
         assert isinstance(result, LogEntry), result
         assert result.timestamp.isoformat() == "2016-12-31T23:59:59.999999+00:00"
     assert isinstance(parse_entry(entry(0, timestamp="2016-12-31T23:59:61Z"), "x"), Skip)
+
+
+def test_stdin_bytes_that_are_not_utf8_are_read_as_files_are(tmp_path: Path) -> None:
+    """`--input -` with Latin-1 bytes (and a strict locale): read like a file, bad bytes
+    replaced, not an internal error (exit 4) from decoding standard input."""
+    data = json.dumps([entry(1, textPayload="café ok")], ensure_ascii=False).encode("latin-1")
+    out = tmp_path / "w.json"
+    done = subprocess.run([sys.executable, "-m", "gardener", "analyze", "--input", "-", "--json",
+                           str(out)], input=data, capture_output=True, check=False, timeout=60,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    assert done.returncode == 0, done.stderr.decode()
+    [cluster] = json.loads(out.read_text("utf-8"))["clusters"]
+    assert cluster["samples"][0]["message"] == "caf\ufffd ok"

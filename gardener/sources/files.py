@@ -6,6 +6,7 @@ next element, so one broken line never costs the rest of the export.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Generator, Iterator, Sequence
@@ -48,6 +49,7 @@ class FileSource:
     def __init__(self, paths: Sequence[str], stdin: TextIO | None = None) -> None:
         self.paths = tuple(paths)
         self.stdin = stdin
+        self._text: TextIO | None = None
 
     def read(self) -> Iterator[RawEntry | Skip]:
         for path in self.paths:
@@ -71,9 +73,15 @@ class FileSource:
                 yield from split(stream, path, size, path, source)  # type: ignore[arg-type]
 
     def _stdin(self) -> TextIO:
+        """Standard input read as export files are (UTF-8, a BOM dropped, bad bytes replaced),
+        whatever the locale says: `sys.stdin` would raise on bytes that are not UTF-8."""
         if self.stdin is None:
             raise InputError("--input - given but there is no standard input")
-        return self.stdin
+        if self._text is None:
+            raw = getattr(self.stdin, "buffer", None)
+            self._text = self.stdin if raw is None else io.TextIOWrapper(
+                raw, encoding="utf-8-sig", errors="replace", newline="")
+        return self._text
 
     def info(self) -> SourceInfo:
         return SourceInfo(kind="file", inputs=tuple(Path(p).name if p != "-" else "-"
