@@ -27,3 +27,18 @@ def test_a_stray_brace_in_a_pretty_export_costs_one_entry(monkeypatch: pytest.Mo
     assert [skip.origin for skip in skips] == ["stray.json#0"]
     assert [item["insertId"] for item in items if not isinstance(item, Skip)] == [
         f"id{i}" for i in range(1, 200)]
+
+
+def test_a_line_of_text_in_json_lines_is_one_skip() -> None:
+    """`2025-09-16 12:00:01 ERROR db down` decodes as 2025, -9, ...: it was five "got int" skips
+    and an invalid-JSON one, and every entry after it was numbered wrong."""
+    text = "\n".join([
+        '{"insertId": "a", "timestamp": "2025-09-16T00:00:00Z", "textPayload": "x"}',
+        "2025-09-16 12:00:01 ERROR db down",
+        '{"insertId": "c", "timestamp": "2025-09-16T00:00:01Z", "textPayload": "x"}']) + "\n"
+    items = list(read_stream(io.StringIO(text), "mixed.jsonl"))
+    assert [type(item).__name__ for item in items] == ["dict", "Skip", "dict"]
+    skip = items[1]
+    assert isinstance(skip, Skip) and skip.origin == "mixed.jsonl#1"
+    assert "a line of text" in skip.reason
+    assert items[2][files.ORIGIN_KEY] == "mixed.jsonl#2"  # type: ignore[index]

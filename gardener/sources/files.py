@@ -39,6 +39,8 @@ _CUT_MARGIN = 16
 """A decode error this close to the end of the buffer may be the chunk's cut, not the input's."""
 _NEXT_LINE_OBJECT = re.compile(r"\n\s*(?=\{)")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]+\Z")
+_LINE_GOES_ON = re.compile(r"[ \t]*[^\s]")
+"""More text on the line after a value (JSON Lines hold one value per line)."""
 _VALUE_START = frozenset('{"-0123456789tfn')
 """Characters a JSON Lines value can start with (`[` means an array export)."""
 
@@ -348,6 +350,14 @@ def _lines(reader: _Reader, name: str, index: int = 0) -> Iterator[RawEntry | Sk
             value = reader.decode()
         except json.JSONDecodeError as err:
             yield _invalid(reader, err, name, index)
+            index += 1
+            if not reader.skip_to(_NEXT_LINE_OBJECT):
+                return
+            continue
+        if not isinstance(value, dict) and _LINE_GOES_ON.match(reader.buf, reader.pos):
+            # `2025-09-16 12:00:01 ERROR db down` decodes as 2025, -9, ...: a text line, one skip
+            yield Skip(f"{name}#{index}", "(json)", "not JSON: a line of text; JSON Lines hold "
+                       "one LogEntry object per line (gcloud logging read --format=json)")
             index += 1
             if not reader.skip_to(_NEXT_LINE_OBJECT):
                 return
