@@ -17,7 +17,9 @@ _GH_REF = re.compile(r"(gh)(?=-\d)", re.IGNORECASE)
 # after "_", "*", "~" and "(", and "xhttp://" must not leave "http://" standing either.
 _SCHEME = re.compile(r":(?=//)")
 _WWW = re.compile(r"(www)(?=\.)", re.IGNORECASE)
-_INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>=-])")
+_INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>=$-])")
+"""Markdown's punctuation, and `$`: GitHub renders `$...$` as math, where `\\color` and
+`\\text` could draw a fake verdict in a gate's comment."""
 # C0/C1 controls except tab and newline (a lone CR would end a line inside a code block), and the
 # bidi marks, embeddings, overrides and isolates that can make text read differently than it is.
 _CONTROL = re.compile(

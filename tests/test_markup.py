@@ -206,3 +206,11 @@ def test_details_keeps_hostile_summary_and_body_inside() -> None:
     assert rendered.count("<summary>") == 1 and rendered.count("</summary>") == 1
     assert "<script" not in rendered
     assert rendered.index("</details>") < rendered.index("<p>after</p>")
+
+
+def test_dollar_signs_cannot_open_math() -> None:
+    """GitHub renders `$...$` as math, where `\\color` and `\\text` could draw a fake verdict in
+    a gate's comment; an escaped `$` is no delimiter."""
+    text = inline("total $\\color{green}{\\text{PASSED}}$ ok")
+    assert "$" in text
+    assert all(text[i - 1] == "\\" for i, char in enumerate(text) if char == "$")
