@@ -1,16 +1,18 @@
-"""A broken element whose brackets never pair up costs that element only, however far the
-bracket matching had to look before giving up."""
+"""The careful reader where an export is not what it should be: a broken element costs itself
+only, a line of text in JSON Lines is one skip, text before the export and a UTF-16 file are
+named for what they are."""
 
 from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 import gardener.sources.files as files
 from gardener.model import Skip
-from gardener.sources.files import read_stream
+from gardener.sources.files import FileSource, read_stream
 
 
 def test_a_stray_brace_in_a_pretty_export_costs_one_entry(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,3 +44,27 @@ def test_a_line_of_text_in_json_lines_is_one_skip() -> None:
     assert isinstance(skip, Skip) and skip.origin == "mixed.jsonl#1"
     assert "a line of text" in skip.reason
     assert items[2][files.ORIGIN_KEY] == "mixed.jsonl#2"  # type: ignore[index]
+
+
+def _export(n: int = 3) -> str:
+    return json.dumps([{"insertId": f"id{i}", "timestamp": "2025-09-16T00:00:00Z",
+                        "textPayload": f"request {i}"} for i in range(n)], indent=2)
+
+
+def test_text_lines_before_the_export_are_one_skip() -> None:
+    """gcloud's warnings captured with `2>&1` used to cost the whole file (not JSON, exit 2)."""
+    text = "WARNING: Reading from a project without billing.\nUpdates are available.\n" + _export()
+    items = list(read_stream(io.StringIO(text), "warned.json"))
+    assert [type(item).__name__ for item in items] == ["Skip", "dict", "dict", "dict"]
+    skip = items[0]
+    assert isinstance(skip, Skip) and "2 lines of text before the export" in skip.reason
+    assert "2>" in skip.reason  # the fix
+
+
+def test_a_utf16_export_is_named_as_such(tmp_path: Path) -> None:
+    """PowerShell's `>` writes UTF-16: the message said "starts with '\ufffd'"."""
+    path = tmp_path / "ps.json"
+    path.write_text(_export(), encoding="utf-16")
+    items = list(FileSource([str(path)]).read())
+    assert len(items) == 1 and isinstance(items[0], Skip)
+    assert "not UTF-8" in items[0].reason and "UTF-16" in items[0].reason

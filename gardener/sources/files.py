@@ -42,6 +42,8 @@ _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]+\Z")
 _LINE_GOES_ON = re.compile(r"[ \t]*[^\s]")
 """More text on the line after a value (JSON Lines hold one value per line)."""
 _VALUE_START = frozenset('{"-0123456789tfn')
+_EXPORT_LINE = re.compile(r"(?<=\n)[ \t]*[\[{]")
+"""A line that starts an array or an object: where an export begins after lines of text."""
 """Characters a JSON Lines value can start with (`[` means an array export)."""
 
 
@@ -125,6 +127,12 @@ def read_stream(stream: TextIO, name: str, index: int = 0) -> Iterator[RawEntry 
     if first == "":
         yield Skip(name, "(file)", "the file is empty; an export with no entries is `[]`")
         return
+    if first not in _VALUE_START and first != "[":
+        skip = _leading_text(reader, name)
+        yield skip
+        if skip.field != "(text)":
+            return
+        first = reader.peek()
     while first == "[":  # `cat a.json b.json` concatenates arrays: read every one of them
         reader.pos += 1
         index = yield from _array(reader, name, index)
@@ -339,6 +347,27 @@ def _decode_error(err: Exception, buf: str, pos: int) -> json.JSONDecodeError:
         return json.JSONDecodeError("nested too deeply", buf, pos)
     where = err.value if isinstance(err, StopIteration) and isinstance(err.value, int) else pos
     return json.JSONDecodeError("Expecting value", buf, where)
+
+
+def _leading_text(reader: _Reader, name: str) -> Skip:
+    """What to say of a file that does not start with JSON. UTF-16 (PowerShell's `>`) is named
+    as such; text lines before the export (gcloud's `WARNING:` captured with `2>&1`) are skipped
+    up to the first line that starts an array or an object, and reading goes on from there."""
+    reader.more()  # enough of the file to judge
+    head = reader.buf[reader.pos:reader.pos + 4096]
+    if "\x00" in head[:64] or head.startswith("\ufffd\ufffd"):
+        return Skip(name, "(file)", "the file is not UTF-8 (UTF-16, as PowerShell's `>` writes?); "
+                    "save it as UTF-8, e.g. `gcloud logging read ... --format=json | Out-File "
+                    "-Encoding utf8 FILE`, or run gcloud from bash")
+    start = _EXPORT_LINE.search(reader.buf, reader.pos)
+    if start is None or start.start() - reader.pos > 65536:
+        return Skip(name, "(json)", f"not JSON: starts with {head[:1]!r}; expected the output of "
+                    "`gcloud logging read --format=json` (a JSON array) or JSON Lines")
+    lines = reader.buf.count("\n", reader.pos, start.start())
+    reader.pos = start.start()
+    return Skip(name, "(text)", f"{lines} line{'s' * (lines > 1)} of text before the export (a "
+                "gcloud warning captured with `2>&1`?) skipped; send stderr elsewhere: "
+                "`gcloud logging read ... 2>/dev/null`")
 
 
 def _lines(reader: _Reader, name: str, index: int = 0) -> Iterator[RawEntry | Skip]:
