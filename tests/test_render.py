@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gardener.render import cluster_section, markdown, sparkline, timeline
+from gardener.render import SPARK_GAP_ROWS, cluster_section, markdown, sparkline, timeline
 
 
 def cluster(**overrides: Any) -> dict[str, Any]:
@@ -96,16 +96,27 @@ def test_sparkline_is_one_column_per_minute_and_one_row_per_hour() -> None:
        st.sampled_from(["Z", "+05:30", "-08:00"]))
 def test_sparkline_has_each_minutes_cell_where_its_minute_is(counts: dict[int, int],
                                                              offset: str) -> None:
-    """Cell i of row r is minute first + 60r + i: blank when quiet (or counted 0), else the
-    count's eighth of the peak, rounded up; quiet hours keep their rows."""
+    """Cell i of hour row r is minute first + 60r + i: blank when quiet (or counted 0), else
+    the count's eighth of the peak, rounded up. Hours with points are drawn; up to
+    `SPARK_GAP_ROWS` quiet hours between them keep their (blank) rows, more are one line."""
     start = datetime(2025, 9, 15, 10, 0, tzinfo=UTC)
     zone = datetime.fromisoformat(f"2025-09-15T10:00:00{offset}").tzinfo
     points = [{"minute": (start + timedelta(minutes=m)).astimezone(zone).isoformat(), "count": n}
               for m, n in counts.items()]
     first, peak = min(counts), max(counts.values())
+    drawn = sorted({(m - first) // 60 for m in counts})
+    expected: list[int | str] = []  # hour rows, or "gap" for a folded quiet stretch
+    for previous, r in zip([drawn[0], *drawn], drawn, strict=False):
+        quiet = list(range(previous + 1, r))
+        expected += ["gap"] if len(quiet) > SPARK_GAP_ROWS else quiet
+        expected.append(r)
     rows = sparkline(points).splitlines()
-    assert len(rows) == (max(counts) - first) // 60 + 2
-    for r, row in enumerate(rows[:-1]):
+    assert len(rows) == len(expected) + 1
+    for r, row in zip(expected, rows, strict=False):
+        if r == "gap":
+            assert "⋮" in row and "with no entries" in row
+            continue
+        assert isinstance(r, int)
         when = (start + timedelta(minutes=first + 60 * r)).astimezone(zone)
         cells = [counts.get(first + 60 * r + i, 0) for i in range(60)]
         assert row == f"{when:%m-%d %H:%M} |" + "".join(
