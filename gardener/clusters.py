@@ -25,16 +25,21 @@ def resource_key(entry: LogEntry) -> ResourceKey:
 
 
 def field_value(fields: object, path: str) -> str | None:
-    """The scalar at a dotted path of a payload (`error.type`), as text; None when absent."""
-    value = fields
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            # keys may themselves contain dots (`logging.googleapis.com/trace`)
-            if isinstance(fields, dict) and path in fields:
-                value = fields[path]
-                break
+    """The scalar at a dotted path of a payload (`error.type`), as text; None when absent. Keys
+    may themselves contain dots (`logging.googleapis.com/sourceLocation.file`): at each level the
+    longest run of the path's parts that is a key there is taken."""
+    parts = path.split(".")
+    value, start = fields, 0
+    while start < len(parts):
+        if not isinstance(value, dict):
             return None
-        value = value[part]
+        for end in range(len(parts), start, -1):
+            key = parts[start] if end == start + 1 else ".".join(parts[start:end])
+            if key in value:
+                value, start = value[key], end
+                break
+        else:
+            return None
     if isinstance(value, dict | list) or value is None:
         return None
     return str(value)

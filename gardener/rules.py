@@ -11,18 +11,91 @@ first matching rule that sets it wins, and labels add up.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
+from gardener.errors import ConfigError
 from gardener.folding import fold
 from gardener.model import Cluster, Finding, Priority, Severity
+
+if TYPE_CHECKING:
+    import regex
+
+TEAM_REGEX_TIMEOUT = 1.0
+"""Seconds one search of a team regex may take on one text before the run stops: a CI gate must
+not hang on a regex that backtracks catastrophically (read when a team regex is compiled)."""
+_MAX_UNROLLED = 100_000
+"""The `regex` package unrolls a repeat's minimum (`a{1000000}` takes ~280 MB to compile), so
+the product of a pattern's repeat counts is capped."""
+_REPEAT_COUNT = re.compile(r"\{(\d+)(?:,\d*)?\}")
+
+
+class Searcher(Protocol):
+    """A rule's regex as `matches` uses it: `re.Pattern` (defaults) or `TeamRegex` (team)."""
+
+    def search(self, string: str, /) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRegex:
+    """A team rule's regex: Python `re` syntax, case-insensitive, searched with the `regex`
+    package so that a search running past `timeout` stops the run with a `ConfigError` that
+    names the rule and where the regex is written, instead of hanging it."""
+
+    compiled: regex.Pattern[str]
+    """The pattern, compiled with `regex.VERSION0` (the semantics of `re`) and IGNORECASE."""
+    rule: str
+    """The rule's name in the file."""
+    where: str
+    """`file:line:column` of the regex."""
+    timeout: float
+    """Seconds one search may take."""
+
+    @property
+    def pattern(self) -> str:
+        return self.compiled.pattern
+
+    def search(self, string: str, /) -> regex.Match[str] | None:
+        try:
+            return self.compiled.search(string, timeout=self.timeout)
+        except TimeoutError:
+            raise ConfigError(
+                f"{self.where}: rule {self.rule!r}: the regex {self.pattern!r} ran for over "
+                f"{self.timeout:g} s on one text and was stopped",
+                cause="it backtracks catastrophically: overlapping repeats such as (a|aa)+ or "
+                      "(\\w|\\w\\w)* try exponentially many ways on a text that almost matches",
+                fix="simplify the regex: anchor it, search for a literal word, and avoid a "
+                    "repeat inside a repeat") from None
+
+
+def team_regex(pattern: str, rule: str, where: str) -> TeamRegex:
+    """Compile a team rule's regex; ValueError says what is wrong with it."""
+    import regex  # here: a run without team rules need not load it (~20 ms)
+
+    try:
+        re.compile(pattern, re.IGNORECASE)  # the syntax the README documents, and its messages
+        unrolled = 1
+        for count in _REPEAT_COUNT.findall(pattern):
+            unrolled *= max(1, int(count))
+        if unrolled > _MAX_UNROLLED:
+            raise ValueError(f"repeat counts multiply to {unrolled:,}, over {_MAX_UNROLLED:,}")
+        with warnings.catch_warnings():  # `re` has already warned about the same thing
+            warnings.simplefilter("ignore", FutureWarning)
+            compiled = regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except (re.error, regex.error, OverflowError) as err:
+        raise ValueError(str(err)) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    return TeamRegex(compiled, rule, where, TEAM_REGEX_TIMEOUT)
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
     """Conditions on a cluster; all given ones must hold."""
 
-    template: re.Pattern[str] | None = None
+    template: Searcher | None = None
     """Searched in the template (and the sample messages)."""
     folded: bool = False
     """`template` is a lower-case regex without IGNORECASE, searched in the folded texts
@@ -33,15 +106,15 @@ class Match:
     """Some entry comes from this resource type."""
     resource_labels: Mapping[str, str] = field(default_factory=dict)
     """Some entry's resource has all these labels (exact values)."""
-    logger: re.Pattern[str] | None = None
+    logger: Searcher | None = None
     """Searched in the logger names of the cluster."""
-    source: re.Pattern[str] | None = None
+    source: Searcher | None = None
     """Searched in `file:line (function)` of the cluster's source locations."""
-    exception: re.Pattern[str] | None = None
+    exception: Searcher | None = None
     """Searched in the exception types of the cluster's stack traces."""
     status_classes: frozenset[str] | None = None
     """Some request log has one of these status classes (`5xx`, `4xx`, `429`)."""
-    fields: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    fields: Mapping[str, Searcher] = field(default_factory=dict)
     """Payload field path (dotted) -> regex searched in some entry's value."""
     min_count: int = 0
     """The cluster has at least this many entries."""
@@ -91,8 +164,8 @@ def matches(rule: Match, cluster: Cluster, total: int, status: str = "",
         and (rule.logger is None or _any_search(rule.logger, cluster.loggers))
         and (rule.source is None or _any_search(rule.source, (str(s) for s in
                                                               cluster.source_locations)))
-        and all(any(path == p and regex.search(v) for p, v in cluster.field_values)
-                for path, regex in rule.fields.items())
+        and all(any(path == p and pattern.search(v) for p, v in cluster.field_values)
+                for path, pattern in rule.fields.items())
         and (rule.template is None or _any_search(rule.template, (
             texts or Texts(cluster)).get(folded=rule.folded)))
     )
@@ -120,8 +193,8 @@ class Texts:
         return self._folded
 
 
-def _any_search(regex: re.Pattern[str], values: Iterable[str]) -> bool:
-    return any(regex.search(v) for v in values)
+def _any_search(pattern: Searcher, values: Iterable[str]) -> bool:
+    return any(pattern.search(v) for v in values)
 
 
 def prioritise(cluster: Cluster, rules: Sequence[Rule], total: int, status: str = "") -> Finding:
