@@ -267,8 +267,10 @@ def summary_line(report: Report) -> str:
     live = [f.priority for f in report.findings if not f.muted]
     top = f", most urgent {min(live).name}" if live else ""
     verdict = "passed" if report.gate.passed else "FAILED"
-    return (f"gardener: {stats.total:,} entries{skipped}, {len(report.findings)} clusters{top}: "
-            f"gate {verdict} (--fail-on {report.gate.fail_on})")
+    entries = "entry" if stats.total == 1 else "entries"
+    clusters = "cluster" if len(report.findings) == 1 else "clusters"
+    return (f"gardener: {stats.total:,} {entries}{skipped}, {len(report.findings)} {clusters}"
+            f"{top}: gate {verdict} (--fail-on {report.gate.fail_on})")
 
 
 def main_entry() -> None:
