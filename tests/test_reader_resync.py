@@ -68,3 +68,16 @@ def test_a_utf16_export_is_named_as_such(tmp_path: Path) -> None:
     items = list(FileSource([str(path)]).read())
     assert len(items) == 1 and isinstance(items[0], Skip)
     assert "not UTF-8" in items[0].reason and "UTF-16" in items[0].reason
+
+
+def test_a_quote_missing_in_a_one_line_array_costs_one_entry() -> None:
+    """`jq -c` output with one `"` lost turns every string after it inside out, so brackets never
+    pair up: reading used to stop there (998 of 1,000 entries gone, uncounted, gate passed). The
+    next `}, {"insertId"` is where the next entry starts."""
+    entries = [{"insertId": f"id{i}", "timestamp": "2025-09-16T00:00:00Z", "textPayload": "ok",
+                "resource": {"labels": {"a": "b"}, "type": "global"}} for i in range(100)]
+    text = json.dumps(entries).replace('"id1"', '"id1', 1)
+    items = list(read_stream(io.StringIO(text), "min.json"))
+    assert [item.origin for item in items if isinstance(item, Skip)] == ["min.json#1"]
+    assert [item["insertId"] for item in items if not isinstance(item, Skip)] == [
+        "id0", *(f"id{i}" for i in range(2, 100))]

@@ -31,6 +31,11 @@ text can be written with (msgspec refuses the batch, so such elements come here)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SEPARATORS = re.compile(r"[ \t\n\r,]*")
 _NEXT_ELEMENT = re.compile(r"\}\s*,\s*(?=\{)")
+_NEXT_ENTRY = re.compile(r'\}\s*,\s*(?=\{\s*"(?:insertId|logName|httpRequest|textPayload|'
+                         r'jsonPayload|protoPayload|receiveTimestamp|timestamp)")')
+"""In a one-line array whose brackets stop pairing up (a quote missing turns strings inside out),
+where the next LogEntry starts: `}, {"insertId"` (gcloud sorts the keys: an entry starts with
+`httpRequest` or `insertId`), not `}, {` of a nested list of objects."""
 _SKIP_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*("?)|[{}\[\],]')
 """A string (to the closing quote or the end of its line), a bracket or a comma."""
 _MAX_ELEMENT = 8 << 20
@@ -230,6 +235,8 @@ class _Reader:
                     return self.skip_to(resync)
                 self.pos = start  # keep the element: the fallback re-reads it from its start
                 if not self.more():
+                    if resync is _NEXT_ELEMENT:  # one line whose brackets never pair up (a
+                        return self.skip_to(_NEXT_ENTRY)  # quote missing): the next entry
                     self.pos = len(self.buf)
                     return False
                 scan, start = resume - start, 0
