@@ -35,6 +35,7 @@ from gardener.publish import (
 )
 from gardener.publish.cli import run_url
 from gardener.publish.model import DEFAULT_API_URL
+from gardener.redact import use_environment
 
 SECRET_ENV = ("INPUT_GITHUB_TOKEN", "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
               "ACTIONS_RUNTIME_TOKEN")
@@ -140,7 +141,8 @@ def main(env: Mapping[str, str], *, out: TextIO | None = None,
          now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """Run the action with `env` as its environment; returns the process exit code."""
     out = out or sys.stdout
-    mask_secrets(env, out)
+    mask_secrets(env, out)  # in the job's log
+    use_environment(env)  # in everything printed, written or posted, whatever the token's shape
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
     try:
         inputs = parse_inputs(env, workspace)

@@ -20,7 +20,7 @@ from gardener.config import DEFAULT_CONFIG, Config, load_config
 from gardener.errors import ConfigError, ExitCode, GardenerError
 from gardener.gate import FAIL_ON_HELP
 from gardener.pipeline import run
-from gardener.redact import redact
+from gardener.redact import redact, use_environment
 from gardener.render import markdown
 from gardener.report import Report
 from gardener.sources import LogSource
@@ -117,6 +117,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    use_environment(env)  # before anything is printed: the job's tokens are secrets too
     try:
         if args.command == "analyze":
             return analyze(args, env, stdin or sys.stdin, stdout, stderr)
@@ -159,7 +160,7 @@ def analyze(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO, std
     report = run(source, config, fail_on, baseline=baseline, previous=previous,
                  jobs=args.jobs or default_jobs(), skipped=baseline_skips.append)
     doc = to_document(report, samples=config.samples)
-    _write_outputs(doc, args, stdout)
+    _write_outputs(doc, args, stdout, actions=env.get("GITHUB_ACTIONS") == "true")
     if args.state and report.state and report.entries.analysed:
         save_state(args.state, report.state)
     print(redact(summary_line(report)), file=stderr)
@@ -223,7 +224,10 @@ def _around_deploy(source: LogSource, args: argparse.Namespace) -> tuple[LogSour
     return reader(deployed, end), reader(deployed - (end - deployed), deployed)
 
 
-def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO) -> None:
+def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO, *,
+                   actions: bool = False) -> None:
+    """The worklog to `--json`/`--markdown`, else its Markdown to stdout: in a GitHub Actions
+    job, between `::stop-commands::` lines, so log text in it (`::add-mask::x`) is not obeyed."""
     text = markdown(doc)
     if args.json:
         _write(args.json, json_bytes(doc))
@@ -231,6 +235,11 @@ def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO
         _write(args.markdown, text.encode("utf-8", "replace"))
     if not args.json and not args.markdown:
         try:
+            if actions:
+                from gardener.actions_runtime import commands_stopped
+                with commands_stopped(stdout):
+                    stdout.write(text)
+                return
             stdout.write(text)
         except BrokenPipeError:
             pass  # the reader stopped early (`| head`): its choice; the verdict still stands

@@ -30,7 +30,8 @@ from gardener.redact_rules import (
     secret_key_kind,
 )
 
-__all__ = ["MARKER", "Redactor", "Rule", "marker", "redact", "redact_json", "secret_key_kind"]
+__all__ = ["MARKER", "Redactor", "Rule", "marker", "redact", "redact_json", "secret_key_kind",
+           "use_environment"]
 
 _MAX_PASSES: Final = 5
 _MEMO_SIZE: Final = 8192
@@ -54,6 +55,8 @@ class Redactor:
     def __init__(self, extra_secrets: Iterable[str] = (), rules: Iterable[Rule] | None = None):
         self._rules = tuple(rules) if rules is not None else default_rules()
         values = {v.strip() for v in extra_secrets if len(v.strip()) >= self.MIN_EXTRA}
+        self.known_values = frozenset(values)
+        """The exact values scrubbed besides what the rules find."""
         self._known = (re.compile("|".join(map(re.escape, sorted(values, key=len, reverse=True))))
                        if values else None)
         by_needle: dict[str, list[int]] = {n: [] for n in KEY_NEEDLES}
@@ -198,9 +201,24 @@ def _names_secret(name: str) -> bool:
     return "[REDACTED:" not in name and secret_key_kind(name) is not None
 
 
+_KNOWN: set[str] = set()
+"""The exact secrets `redact` also scrubs: the tokens of this process's environment."""
+
+
 @cache
 def _default() -> Redactor:
-    return Redactor()
+    return Redactor(extra_secrets=_KNOWN)
+
+
+def use_environment(env: Mapping[str, str]) -> None:
+    """From now on, `redact` also scrubs the values of `env`'s tokens and secret-named variables
+    (`GITHUB_TOKEN`, `INPUT_GITHUB_TOKEN`, `DB_PASSWORD`, ...) wherever they appear, whatever
+    their shape: a token quoted by a log line is no more posted than one in a header. Values
+    add up over the process (the action's, then the CLI's environment)."""
+    found = set(Redactor.from_env(env).known_values)
+    if not found <= _KNOWN:
+        _KNOWN.update(found)
+        _default.cache_clear()
 
 
 def redact(text: str) -> str:

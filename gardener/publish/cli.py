@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,12 +44,25 @@ def run_publish(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
                                  else env.get("GITHUB_WORKFLOW", ""),
                                  worklog_url=args.worklog_url if args.worklog_url is not None
                                  else run_url(env))
-        result = publish_worklog(doc, target=target, github=settings, dry_run=args.dry_run,
-                                 out=out, options=options)
+        with _commands_stopped(out, env):  # a dry run prints bodies: log text, not commands
+            result = publish_worklog(doc, target=target, github=settings,
+                                     dry_run=args.dry_run, out=out, options=options)
     except GardenerError as err:
         _report_error(err, env, out)
         return int(err.exit_code)
     return report(result, env, out)
+
+
+@contextmanager
+def _commands_stopped(out: TextIO, env: Mapping[str, str]) -> Iterator[None]:
+    """In a GitHub Actions job, the runner obeys no workflow command printed inside."""
+    if env.get("GITHUB_ACTIONS") != "true":
+        yield
+        return
+    from gardener.actions_runtime import commands_stopped
+
+    with commands_stopped(out):
+        yield
 
 
 def load_worklog(path: Path) -> dict[str, Any]:
