@@ -1,27 +1,40 @@
 """`GitHubPublisher`: the only module that talks to GitHub, through PyGithub.
 
 Reads and edits are retried by urllib3 (bounded: `max_retries`, and no wait longer than
-`max_wait`, so a primary rate limit fails fast instead of sleeping an hour). Creations (POST) are
-NOT retried by the library, because a POST answered 502 may have been stored: here a failed
-create first looks for its marker again and only posts again if nothing was stored.
+`max_wait`: a primary rate limit, or a `Retry-After` longer than that, fails fast instead of
+sleeping an hour or retrying early into a live limit). Creations (POST) are NOT retried by the
+library, because a POST answered 502 may have been stored: here a failed create first looks for
+its marker again and only posts again if nothing was stored.
+
+A sticky comment counts as ours only if the token's own identity wrote it: the login from
+`GET /user` when the token may read it (a personal access token), else any author of type `Bot`
+(`GITHUB_TOKEN` and GitHub App tokens are refused `/user`, and their comments are written by a bot
+such as `github-actions[bot]`; a person's account never is).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubRetry
-from github.GithubException import GithubException
+from github.GithubException import GithubException, RateLimitExceededExceedsMaxWait
 from github.GithubObject import CompletableGithubObject
+from urllib3 import Retry
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import HTTPResponse
 
 from gardener import __version__
 from gardener.errors import PublishError
-from gardener.publish.faults import Doing, rate_limit_wait, translate
+from gardener.publish.faults import Doing, is_rate_limit, rate_limit_wait, translate
 from gardener.publish.issues import GARDENER_LABEL, IssuePlan, KnownIssue, LabelSpec
-from gardener.publish.markers import CommentKey, comment_key, issue_key
+from gardener.publish.markers import CommentKey, comment_key, issue_key, split_issue_body
 from gardener.publish.model import (
     CommitTarget,
     GitHubSettings,
@@ -29,10 +42,13 @@ from gardener.publish.model import (
     PullInfo,
     PullRequestTarget,
 )
+from gardener.publish.text import GITHUB_BODY_LIMIT, body_length
 
 T = TypeVar("T")
 C = TypeVar("C", bound=CompletableGithubObject)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# PyGithub logs every 403 to stderr at INFO; the one GET /user gets for GITHUB_TOKEN is expected.
+_RETRY_LOG = logging.getLogger("github.GithubRetry")
 
 
 def _raw(obj: Any) -> dict[str, Any]:
@@ -51,14 +67,52 @@ def _complete(obj: C) -> C:
     return obj
 
 
+def _retry_after(response: HTTPResponse) -> float | None:
+    """The seconds a `Retry-After` header asks for (seconds or an HTTP date), None if absent."""
+    value = str(response.headers.get("Retry-After") or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time()) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+class BoundedRetry(GithubRetry):
+    """`GithubRetry` that gives up at once when `Retry-After` asks for more than `max_wait`.
+
+    urllib3 would cut such a wait to `retry_after_max` and retry anyway, hammering a live rate
+    limit `total` times before failing; PyGithub bounds only waits it computes itself.
+    """
+
+    def increment(  # type: ignore[override]
+            self, method: str | None = None, url: str | None = None,
+            response: HTTPResponse | None = None, error: Exception | None = None,
+            _pool: ConnectionPool | None = None,
+            _stacktrace: TracebackType | None = None) -> Retry:
+        asked = _retry_after(response) if response is not None else None
+        limit = self.max_rate_limit_wait
+        if response is not None and asked is not None and limit is not None and asked > limit:
+            raw = GithubRetry.get_content(response, url or "")
+            try:
+                data: Any = json.loads(raw)
+            except ValueError:
+                data = raw.decode("utf-8", "replace")
+            headers = {str(k): str(v) for k, v in response.headers.items()}
+            if response.status in (403, 429):
+                raise RateLimitExceededExceedsMaxWait(response.status, data, headers, wait=asked)
+            raise GithubException(response.status, data, headers)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def build_client(settings: GitHubSettings) -> Github:
     """A PyGithub client for `settings.api_url` with bounded, write-safe retries."""
-    retry = GithubRetry(total=settings.max_retries, backoff_factor=settings.retry_backoff,
-                        backoff_max=settings.max_wait,
-                        secondary_rate_wait=min(60.0, settings.max_wait),
-                        max_rate_limit_wait=settings.max_wait,
-                        retry_after_max=int(settings.max_wait),
-                        allowed_methods=_IDEMPOTENT)
+    retry = BoundedRetry(total=settings.max_retries, backoff_factor=settings.retry_backoff,
+                         backoff_max=settings.max_wait,
+                         secondary_rate_wait=min(60.0, settings.max_wait),
+                         max_rate_limit_wait=settings.max_wait,
+                         retry_after_max=int(settings.max_wait),
+                         allowed_methods=_IDEMPOTENT)
     return Github(auth=Auth.Token(settings.token), base_url=settings.api_url.rstrip("/"),
                   timeout=settings.timeout, user_agent=f"log-gardener/{__version__}",
                   per_page=100, retry=retry, lazy=True,
@@ -74,6 +128,8 @@ class GitHubPublisher:
         self._gh = build_client(settings)
         self._repo: Any = None
         self._fork = False
+        self._login: str | None = None  # the token's own login; "" when GitHub won't say
+        self._heads: dict[int, str] = {}  # notes people wrote above our marker, by issue number
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -116,6 +172,32 @@ class GitHubPublisher:
                                     lambda: _complete(self._gh.get_repo(repo)))
         return self._repo
 
+    def _own_login(self) -> str:
+        """The token's login from `GET /user`, or "" for tokens refused it (installation tokens)."""
+        if self._login is None:
+            def login() -> str:
+                quiet, _RETRY_LOG.disabled = _RETRY_LOG.disabled, True
+                try:
+                    _, data = self._gh.requester.requestJsonAndCheck("GET", "/user")
+                except GithubException as err:
+                    if err.status in (403, 404) and not is_rate_limit(err):
+                        return ""
+                    raise
+                finally:
+                    _RETRY_LOG.disabled = quiet
+                return str((data or {}).get("login") or "")
+            self._login = self._call(Doing("read which account the token belongs to "
+                                           "(GET /user)", "contents: read"), login)
+        return self._login
+
+    def _written_by_us(self, comment: Any) -> bool:
+        """Whether the token's identity wrote `comment` (see the module docstring)."""
+        user = _raw(comment).get("user") or {}
+        login = self._own_login()
+        if login:
+            return str(user.get("login") or "").lower() == login.lower()
+        return user.get("type") == "Bot"
+
     # -- comments ---------------------------------------------------------------------------
 
     def pulls_for_commit(self, sha: str) -> list[PullInfo]:
@@ -148,7 +230,8 @@ class GitHubPublisher:
             listing, post = commit.get_comments, commit.create_comment
 
         def find() -> Any:
-            return next((c for c in listing() if comment_key(_raw(c).get("body")) == key), None)
+            return next((c for c in listing() if comment_key(_raw(c).get("body")) == key
+                         and self._written_by_us(c)), None)
 
         existing = self._call(doing, find)
         if existing is None:
@@ -167,8 +250,15 @@ class GitHubPublisher:
                       "issues: read")
         listed = self._call(doing, lambda: [_raw(i) for i in
                                             repo.get_issues(state="all", labels=[GARDENER_LABEL])])
-        return [_known(d) for d in listed
-                if not d.get("pull_request") and issue_key(d.get("body"))]
+        known = []
+        for data in listed:
+            if data.get("pull_request") or not issue_key(data.get("body")):
+                continue
+            # Planning sees the body from our marker on; a note above it is put back on update.
+            head, body = split_issue_body(data.get("body"))
+            self._heads[int(data["number"])] = head
+            known.append(_known(data, body))
+        return known
 
     def ensure_labels(self, labels: Sequence[LabelSpec]) -> None:
         """Create the labels that do not exist yet (a concurrent creation is fine)."""
@@ -214,7 +304,7 @@ class GitHubPublisher:
         repo = self.repository()
         doing = Doing(f"update issue #{number} in {self.settings.repo}", "issues: write")
         issue = repo.get_issue(number)
-        changes: dict[str, Any] = {"title": plan.title, "body": plan.body,
+        changes: dict[str, Any] = {"title": plan.title, "body": self._with_head(number, plan.body),
                                    "labels": list(plan.labels)}
         if plan.note:
             changes.update(state="open", state_reason="reopened")
@@ -227,14 +317,20 @@ class GitHubPublisher:
                                        if _raw(c).get("body") == note), None))
         return IssueRef(number, plan.url, plan.key.fingerprint)
 
+    def _with_head(self, number: int, body: str) -> str:
+        """`body` below the note people wrote above our marker, unless together they don't fit."""
+        head = self._heads.get(number, "")
+        joined = f"{head}\n\n{body}" if head else body
+        return joined if body_length(joined) <= GITHUB_BODY_LIMIT else body
 
-def _known(data: dict[str, Any]) -> KnownIssue:
+
+def _known(data: dict[str, Any], body: str) -> KnownIssue:
     labels: Iterable[Any] = data.get("labels") or []
     return KnownIssue(number=int(data["number"]), url=str(data.get("html_url", "")),
                       state=str(data.get("state", "")), state_reason=data.get("state_reason"),
                       labels=tuple(str(la.get("name", "")) if isinstance(la, dict) else str(la)
                                    for la in labels),
-                      title=str(data.get("title") or ""), body=str(data.get("body") or ""))
+                      title=str(data.get("title") or ""), body=body)
 
 
 def _label_if_exists(repo: Any, name: str) -> Any:

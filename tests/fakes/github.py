@@ -27,6 +27,9 @@ import pytest
 BOT = {"login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
        "type": "Bot", "site_admin": False, "avatar_url": "https://avatars.example/u/41898282",
        "html_url": "https://github.com/apps/github-actions"}
+ALICE = {"login": "alice", "id": 5, "node_id": "MDQ6VXNlcjU=", "type": "User",
+         "site_admin": False, "avatar_url": "https://avatars.example/u/5",
+         "html_url": "https://github.com/alice"}
 BODY_LIMIT = 65_536
 
 FAULTS: dict[str, tuple[int, dict[str, Any] | str]] = {
@@ -90,6 +93,8 @@ class Store:
     commit_comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     commits: dict[str, list[int]] = field(default_factory=dict)
+    author: dict[str, Any] = field(default_factory=lambda: BOT)
+    """Who the token's writes are attributed to (`user` of new comments and issues)."""
     next_id: int = 1000
     clock: float = 1_758_000_000.0
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -120,8 +125,12 @@ class FakeGitHub:
 
     def __init__(self, owner: str = "acme", name: str = "shop", *, token: str = "ghs_fake",
                  read_only_tokens: tuple[str, ...] = (), base_path: str = "/api/v3",
-                 max_per_page: int = 100) -> None:
-        self.store = Store(owner, name)
+                 max_per_page: int = 100, user: dict[str, Any] | None = None) -> None:
+        # `user`: the account a personal access token belongs to (GET /user answers it, and it
+        # writes); None is an installation token like GITHUB_TOKEN: GET /user is refused with 403
+        # and writes are by github-actions[bot].
+        self.store = Store(owner, name, author=user or BOT)
+        self.user = user
         self.token = token
         self.read_only_tokens = read_only_tokens
         self.base_path = base_path.rstrip("/")
@@ -169,6 +178,15 @@ class FakeGitHub:
         """A commit pushed to the repository, in no pull request (yet)."""
         with self.store.lock:
             self.store.commits.setdefault(sha, [])
+
+    def add_comment(self, number: int, body: str, user: dict[str, Any]) -> dict[str, Any]:
+        """A comment on issue or pull request `number` written by `user`, as a person would."""
+        with self.store.lock:
+            comment = comment_json(self.store, number, body)
+            comment["user"] = user
+            self.store.comments[comment["id"]] = comment
+            self.store.issues[number]["comments"] += 1
+        return comment
 
     def issue_comments(self, number: int) -> list[dict[str, Any]]:
         """Comments on issue or pull request `number`, oldest first."""
@@ -251,6 +269,9 @@ class FakeGitHub:
         return self._fault_reply(fault) if fault else reply
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
+        if method == "GET" and path == "/user":
+            return (Reply(200, {**self.user, "name": None, "url": f"{self.url}/user"})
+                    if self.user else Reply(*FAULTS["forbidden"]))
         for verb, pattern, handler in ROUTES:
             match = pattern.fullmatch(path)
             if verb == method and match:
@@ -401,7 +422,7 @@ def issue_json(s: Store, number: int, title: str, body: str | None,
     return {"url": api, "repository_url": s.repo_api, "labels_url": api + "/labels{/name}",
             "comments_url": api + "/comments", "events_url": api + "/events",
             "html_url": f"{s.repo_html}/issues/{number}", "id": s.new_id(),
-            "node_id": f"I_kwDO{number:06d}", "number": number, "title": title, "user": BOT,
+            "node_id": f"I_kwDO{number:06d}", "number": number, "title": title, "user": s.author,
             "labels": labels, "state": "open", "locked": False, "assignee": None,
             "assignees": [], "milestone": None, "comments": 0, "created_at": now,
             "updated_at": now, "closed_at": None, "author_association": "NONE",
@@ -448,7 +469,7 @@ def comment_json(s: Store, number: int, body: str) -> dict[str, Any]:
     return {"url": f"{s.repo_api}/issues/comments/{cid}",
             "html_url": f"{s.repo_html}/{kind}/{number}#issuecomment-{cid}",
             "issue_url": f"{s.repo_api}/issues/{number}", "id": cid,
-            "node_id": f"IC_kwDO{cid}", "user": BOT, "created_at": now, "updated_at": now,
+            "node_id": f"IC_kwDO{cid}", "user": s.author, "created_at": now, "updated_at": now,
             "author_association": "NONE", "body": body, "performed_via_github_app": None,
             "reactions": {"total_count": 0}, "_issue": number}
 
@@ -589,7 +610,7 @@ def create_commit_comment(s: Store, m: re.Match[str], q: dict[str, str], b: Any)
     s.commit_comments[cid] = {
         "url": f"{s.repo_api}/comments/{cid}",
         "html_url": f"{s.repo_html}/commit/{sha}#commitcomment-{cid}", "id": cid,
-        "node_id": f"CC_kwDO{cid}", "user": BOT, "position": None, "line": None, "path": None,
+        "node_id": f"CC_kwDO{cid}", "user": s.author, "position": None, "line": None, "path": None,
         "commit_id": sha, "created_at": now, "updated_at": now, "author_association": "NONE",
         "body": b["body"], "reactions": {"total_count": 0}}
     return Reply(201, s.commit_comments[cid])
