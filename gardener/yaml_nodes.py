@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import re
+import warnings
 from collections.abc import Collection, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import date
@@ -32,19 +34,32 @@ def decode(data: bytes, path: str) -> str:
         raise ConfigError(f"{path}:{line}:{column}: the file is {what}", fix=UTF8_FIX) from None
 
 
+_REUSED = re.compile(r"duplicate anchor '([^']*)'.*?line (\d+), column (\d+).*?"
+                     r"line (\d+), column (\d+)")
+"""ruamel's warning about an anchor defined twice: its name, then where it was and is."""
+
+
 def load_yaml(text: str, path: str) -> Any:
     """The round-trip loader's document; a `ConfigError` with a position for anything YAML or
     the file's characters do not allow."""
     # Imported here: a run without a config file need not load a YAML parser.
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import ConstructorError
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
     from ruamel.yaml.reader import ReaderError
 
     yaml = YAML(typ="rt")
     yaml.Constructor = _constructor()
     try:
-        return yaml.load(text)
+        with warnings.catch_warnings():  # an anchor defined twice: an error, not a stray warning
+            warnings.simplefilter("error", ReusedAnchorWarning)
+            return yaml.load(text)
+    except ReusedAnchorWarning as err:
+        found = _REUSED.search(" ".join(str(err).split()))
+        what = (f"{path}:{found[4]}:{found[5]}: the anchor &{found[1]} is defined again (first "
+                f"at line {found[2]}, column {found[3]})" if found else
+                f"{path}: an anchor is defined twice")
+        raise ConfigError(what, fix="give each anchor (&name) a name of its own") from None
     except MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path

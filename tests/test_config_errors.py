@@ -276,3 +276,12 @@ def test_the_bundled_example_still_loads() -> None:
     config = load_config(str(Path(__file__).parent.parent / "examples" / "gardener.yml"))
     assert [r.name for r in config.rules][:1] == ["team:database-startup"]
     assert config.fail_on == "P0"
+
+
+def test_an_anchor_defined_twice_is_an_error_where_it_is_redefined() -> None:
+    """It was a ruamel warning on stderr (and the later definition silently won)."""
+    error = config_error('rules:\n  - name: a\n    match: &m {template: "x"}\n    set: '
+                         '{priority: P1}\n  - name: b\n    match: &m {template: "y"}\n    set: '
+                         '{priority: P2}\n')
+    assert error.what == ("team/.gardener.yml:6:12: the anchor &m is defined again (first at "
+                          "line 3, column 12)")
