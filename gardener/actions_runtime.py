@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -118,7 +119,7 @@ def fit_summary(markdown: str, note: str, limit: int = SUMMARY_LIMIT) -> str:
     """`markdown` cut at a line boundary so that it plus `note` fits in `limit` UTF-8 bytes."""
     if len(markdown.encode("utf-8")) <= limit:
         return markdown
-    budget = limit - len(note.encode("utf-8")) - 2
+    budget = limit - len(note.encode("utf-8")) - 2 - _CLOSERS_ROOM
     kept, used = [], 0
     for line in markdown.splitlines(keepends=True):
         size = len(line.encode("utf-8"))
@@ -126,7 +127,29 @@ def fit_summary(markdown: str, note: str, limit: int = SUMMARY_LIMIT) -> str:
             break
         kept.append(line)
         used += size
-    return "".join(kept) + "\n" + note + "\n"
+    return "".join(kept) + _closers(kept) + "\n" + note + "\n"
+
+
+_CLOSERS_ROOM = 512
+"""Bytes kept free for `_closers`: a fence and a few `</details>`."""
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
+
+
+def _closers(lines: list[str]) -> str:
+    """What closes the code fence and `<details>` blocks left open where the worklog was cut,
+    so the note after it reads as text, not as code or inside a folded block."""
+    fence, details = "", 0
+    for line in lines:
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened[1][0] == fence[0] and len(opened[1]) >= len(fence) and \
+                    not line[opened.end():].strip():
+                fence = ""
+        elif opened:
+            fence = opened[1]
+        else:
+            details += line.count("<details>") - line.count("</details>")
+    return (f"{fence}\n" if fence else "") + "</details>\n" * min(max(details, 0), 20)
 
 
 def append_summary(path: str, markdown: str) -> None:

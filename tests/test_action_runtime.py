@@ -204,3 +204,14 @@ def test_tee_shows_and_keeps_the_cli_error() -> None:
     tee.write("gardener: error: Cloud Logging refused\n  fix:   grant roles/logging.viewer\n")
     assert out.getvalue() == tee.getvalue()
     assert tee.error_text() == "Cloud Logging refused\n  fix:   grant roles/logging.viewer"
+
+
+def test_a_summary_cut_inside_a_fence_and_a_fold_closes_them_before_the_note() -> None:
+    """The note saying the worklog was cut showed as code, or folded away, when the cut fell
+    inside a code block or a `<details>`."""
+    body = "# Worklog\n<details>\n<summary>C1</summary>\n\n````\n" + "log line\n" * 2000
+    text = rt.fit_summary(body, "**The worklog was cut.**", limit=4096)
+    assert len(text.encode()) <= 4096
+    head, note = text.rsplit("\n\n", 1)
+    assert head.endswith("````\n</details>")
+    assert note == "**The worklog was cut.**\n"
