@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote
 
+from gardener.redact_rules import MARKER
+
 _CONSTANT_RUN = re.compile(r"[^<>*\"\\]+")
-_MARKER = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
-"""A redacted secret (`gardener.redact`): never part of a phrase, since no entry holds it."""
 _RESOURCE_LABELS = ("service_name", "revision_name", "cluster_name", "namespace_name",
                     "container_name", "location")
 
@@ -59,7 +59,7 @@ def template_filter(template: str, *, http_method: str = "", status_class: str =
         if len(prefix) > 1:
             clauses.append(f"httpRequest.requestUrl:{quote_filter_string(prefix)}")
         return " AND ".join(clauses)
-    fragments = sorted((f.strip() for f in _CONSTANT_RUN.findall(_MARKER.sub("<*>", template))),
+    fragments = sorted((f.strip() for f in _CONSTANT_RUN.findall(MARKER.sub("<*>", template))),
                        key=len, reverse=True)
     pieces = {p.strip() for f in fragments for p in re.split(r": | ", f)}  # `message: error`
     candidates = sorted({*fragments, *pieces} - {""}, key=lambda p: (-len(p), p))
@@ -73,7 +73,7 @@ def trace_filter(exception_type: str, function: str = "") -> str:
     """A filter clause that finds a stack-trace cluster's entries: its exception type and its
     innermost function as phrases (the cluster's template is our summary, not log text)."""
     return " AND ".join(quote_filter_string(p) for p in (exception_type, function)
-                        if p and not _MARKER.search(p))
+                        if p and not MARKER.search(p))  # no entry holds a marker
 
 
 def join(*clauses: str) -> str:

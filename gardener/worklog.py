@@ -46,20 +46,20 @@ def to_document(report: Report, *, samples: int = 3) -> dict[str, Any]:
     document: dict[str, Any] = _redacted({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "log-gardener", "version": __version__},
-        "service": redact(report.service),
+        "service": report.service,
         "project": report.project,
         "source": {
             "kind": source.kind, "inputs": list(source.inputs), "filter": base_filter,
             "logs_explorer_url": logs_explorer_url(report.project, base_filter,
                                                    report.window_start, report.window_end),
-            "notes": [redact(n) for n in source.notes],
+            "notes": list(source.notes),
         },
         "window": window,
         "entries": {
             "total": report.entries.total, "analysed": report.entries.analysed,
             "skipped": report.entries.skipped,
             "skipped_reasons": dict(sorted(report.entries.skipped_reasons.items())),
-            "skipped_examples": [redact(e) for e in report.entries.skip_examples],
+            "skipped_examples": list(report.entries.skip_examples),
             "truncated": report.entries.truncated,
         },
         "severity_counts": _severities(report.severity_counts),
@@ -73,19 +73,20 @@ def to_document(report: Report, *, samples: int = 3) -> dict[str, Any]:
         },
         "clusters": clusters,
         "gate": {"fail_on": report.gate.fail_on, "passed": report.gate.passed,
-                 "reasons": [redact(r) for r in report.gate.reasons]},
-        "gone": [{"fingerprint": g.fingerprint, "template": redact(g.template),
+                 "reasons": list(report.gate.reasons)},
+        "gone": [{"fingerprint": g.fingerprint, "template": g.template,
                   "baseline_count": g.baseline_count} for g in report.gone],
     })
     return document
 
 
 def _redacted(value: Any) -> Any:
-    """`value` with every string in it redacted, keys too. The fields above redact what they know
-    to be log text; this makes sure nothing else slips through (resource labels, source
-    locations, loggers, insert ids, skip reasons, exception types). Redaction remembers short
-    strings, so what was redacted above costs a lookup; a long list of strings (insert ids) is
-    checked joined, in one pass; `_REDACTED_ALREADY` parts are skipped."""
+    """`value` with every string in it redacted, keys too: every field of the document, so none
+    can slip through (titles, templates, resource labels, source locations, loggers, insert ids,
+    skip reasons, exception types). Only what is built from log text before it gets here (a
+    query, and the links and commands made from it) is redacted where it is built. Redaction
+    remembers short strings, so repeated ones cost a lookup; a long list of strings (insert ids)
+    is checked joined, in one pass; `_REDACTED_ALREADY` parts are skipped."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, list):
@@ -129,13 +130,13 @@ def _cluster(cid: str, finding: Finding, report: Report, samples: int) -> dict[s
                                  http_method=http.method if http else "",
                                  status_class=status_class,
                                  texts=[_strings(s.raw) for s in cluster.samples])
-    query = redact(join(report.base_filter, clause))
+    query = redact(join(report.base_filter, clause))  # redacted before the link is built
     doc: dict[str, Any] = {
         "id": cid,
         "fingerprint": cluster.fingerprint,
         "priority": finding.priority.name,
-        "title": redact(finding.title),
-        "template": redact(cluster.template),
+        "title": finding.title,
+        "template": cluster.template,
         "count": cluster.count,
         "share": round(cluster.count / report.entries.analysed, 4)
         if report.entries.analysed else 0.0,
@@ -196,5 +197,5 @@ def _sample(entry: Any) -> dict[str, Any]:
     except RecursionError:  # nested hundreds deep: the reader takes it, but it is no sample
         redacted = {"note": "this entry is nested too deeply to show"}
     return {"insert_id": entry.insert_id, "timestamp": rfc3339(entry.timestamp),
-            "severity": entry.severity.name, "message": redact(entry.message),
+            "severity": entry.severity.name, "message": entry.message,
             "entry": redacted}
