@@ -207,12 +207,14 @@ def test_plan_rules() -> None:
                               known(3, c[2], "closed", "completed", ("gardener", "gardener:mute")),
                               known(4, c[3], labels=("gardener", "priority:P3",
                                                      "service:netra-backend-staging")),
-                              known(5, c[5], "closed", "completed")],  # a P4 came back
+                              known(5, c[5], "closed", "completed"),  # a P4 came back
+                              known(6, c[6], "closed", "duplicate")],
                         IssuesTarget(max_new_issues=0))
     assert [(p.cluster_id, p.action) for p in plans] == [
         ("C1", Action.REOPEN), ("C2", Action.SKIP), ("C3", Action.SKIP), ("C4", Action.UPDATE),
-        ("C5", Action.SKIP), ("C6", Action.SKIP)]
+        ("C5", Action.SKIP), ("C6", Action.SKIP), ("C7", Action.SKIP)]
     assert "not planned" in plans[1].note and "mute" in plans[2].note
+    assert "closed as duplicate" in plans[6].note
     assert "cap of 0" in plans[4].note and "P4" in plans[5].note
     assert not plans[3].changed, "same window, same text: nothing to write"
 

@@ -28,6 +28,10 @@ LABEL_LIMIT = 50  # GitHub's maximum label name length
 _COLORS = {"P0": "b60205", "P1": "d93f0b", "P2": "fbca04", "P3": "0e8a16", "P4": "c5def5"}
 
 
+_LEFT_CLOSED = frozenset({"not_planned", "duplicate"})
+"""Close reasons after which a cluster coming back does not reopen its issue."""
+
+
 class Action(Enum):
     """What to do with one cluster's issue."""
 
@@ -48,7 +52,7 @@ class KnownIssue:
     state: str
     """`open` or `closed`."""
     state_reason: str | None
-    """`completed`, `not_planned`, `reopened` or None."""
+    """`completed`, `not_planned`, `duplicate`, `reopened` or None."""
     labels: tuple[str, ...]
     """Label names."""
     title: str
@@ -155,8 +159,9 @@ def _plan_one(doc: Mapping[str, Any], cluster: Mapping[str, Any], key: IssueKey,
         return _write(base, Action.CREATE, doc, cluster, None, worklog_url)
     if issue.state == "open":
         return _write(base, Action.UPDATE, doc, cluster, issue, worklog_url)
-    if issue.state_reason == "not_planned":
-        return _skip(base, f"issue #{issue.number} was closed as not planned", issue)
+    if issue.state_reason in _LEFT_CLOSED:  # people decided: no "Regressed" on every run
+        reason = issue.state_reason.replace("_", " ")
+        return _skip(base, f"issue #{issue.number} was closed as {reason}", issue)
     muted = sorted({n.lower() for n in issue.labels} & {n.lower() for n in target.mute_labels})
     if muted:
         return _skip(base, f"issue #{issue.number} carries the mute label {muted[0]!r}", issue)
