@@ -394,3 +394,19 @@ def test_reading_twice_reports_the_second_read(fake_google: FakeGoogle) -> None:
     src = source(fake_google)
     assert len(read_all(src)) == len(read_all(src)) == 20
     assert len(src.info().notes) == 2 and src.info().notes[0].startswith("read 20 entries")
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ([], "JSON a list"), ("<html>Sign in to the Wi-Fi</html>", "not JSON"),
+    ({"entries": {"a": 1}}, "not a list of LogEntry"), ({"entries": [None]}, "not a list"),
+])
+def test_a_200_that_is_not_an_entries_page_is_exit_3(fake_google: FakeGoogle, body: Any,
+                                                     said: str) -> None:
+    """A proxy or a wrong endpoint answering 200: `[]` read as "no entries" and the gate passed
+    (exit 0) with no log read; HTML or odd entries were an internal error (exit 4)."""
+    fake_google.set_entries(sample_entries(5))
+    fake_google.fail(200, body=body)
+    with pytest.raises(UpstreamError) as caught:
+        read_all(source(fake_google))
+    assert caught.value.exit_code == ExitCode.UPSTREAM
+    assert said in caught.value.what and "endpoint" in caught.value.fix

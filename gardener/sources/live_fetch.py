@@ -102,7 +102,7 @@ class PageReader:
             if token:
                 body["pageToken"] = token
             response = self.call(body)
-            page = response.get("entries") or []
+            page = _page(response)
             kept = page[:limit - result.entries]
             result.entries += len(kept)
             self.stats.pages += 1
@@ -129,7 +129,8 @@ class PageReader:
             try:
                 response = self.api_request(method="POST", path="/entries:list", data=body,
                                             timeout=self.policy.request_timeout_s)
-                return response if isinstance(response, dict) else {}
+            except ValueError as err:  # a 200 whose body is not JSON: HTML from a proxy, say
+                raise _not_the_api(f"a reply that is not JSON ({type(err).__name__})") from None
             except api_exceptions.GoogleAPICallError as err:
                 if err.code not in RETRYABLE_STATUS:
                     raise self.explain_api(err, body["filter"]) from err
@@ -142,6 +143,12 @@ class PageReader:
                 if not (isinstance(err, auth_exceptions.TransportError) or err.retryable):
                     raise self.explain_auth(err) from err
                 failure = f"token service: {err}"
+            else:
+                if not isinstance(response, dict):
+                    kind = {list: "a list", type(None): "null", str: "a string"}.get(
+                        type(response), "a number")
+                    raise _not_the_api(f"JSON {kind}, not an object")
+                return response
             now = self.clock()
             first_failure = now if first_failure is None else first_failure
             delay = self.delay(attempt)
@@ -159,6 +166,25 @@ class PageReader:
         initial = min(policy.initial_s, policy.deadline_s / 8)
         ceiling = min(policy.maximum_s, initial * policy.multiplier ** attempt)
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+def _page(response: dict[str, Any]) -> list[RawEntry]:
+    """The entries of one entries.list reply; an `UpstreamError` when they are not LogEntry
+    objects (never from Google: from a misrouted endpoint or a proxy)."""
+    page = response.get("entries") or []
+    if not isinstance(page, list) or not all(isinstance(entry, dict) for entry in page):
+        raise _not_the_api("`entries` that are not a list of LogEntry objects")
+    return page
+
+
+def _not_the_api(what: str) -> UpstreamError:
+    """The endpoint answered 200 with something the Logging API never sends: the logs were not
+    read, so the gate cannot pass (an empty reply must not read as "no entries")."""
+    return UpstreamError(f"the Cloud Logging endpoint answered entries.list with {what}",
+                         cause="the endpoint is not the Logging API: a proxy, a captive portal, "
+                         "or a wrong --logging-endpoint / GARDENER_LOGGING_ENDPOINT",
+                         fix="check the endpoint setting (its default is "
+                         "https://logging.googleapis.com) and the network path to it")
 
 
 def _describe(err: api_exceptions.GoogleAPICallError) -> str:

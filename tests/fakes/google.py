@@ -103,10 +103,11 @@ class Fault:
     """One scripted answer to entries:list instead of the real one."""
 
     status: int
-    """HTTP status; 200 means "wait `delay`, then answer normally" (a stall)."""
+    """HTTP status; 200 means "wait `delay`, then answer normally" (a stall), or with a `body`,
+    answer 200 with it (a proxy or a wrong endpoint)."""
     times: int = 1
     """How many calls in a row get this answer."""
-    body: dict[str, Any] | str | None = None
+    body: Any = None
     """Body instead of Google's usual one for `status`."""
     delay: float = 0.0
     """Seconds to wait before answering."""
@@ -183,7 +184,8 @@ class _Server:
         self.httpd.server_close()
 
 
-def _json(status: int, body: dict[str, Any] | str) -> Reply:
+def _json(status: int, body: Any) -> Reply:
+    """`body` as JSON; a string as the HTML page a proxy or front end would send."""
     if isinstance(body, str):
         return status, {"Content-Type": "text/html; charset=UTF-8"}, body.encode()
     return status, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(body).encode()
@@ -243,7 +245,7 @@ class FakeGoogle:
         self._encoded = [json.dumps(e, separators=(",", ":")).encode() for e in self.entries]
         self._cache.clear()
 
-    def fail(self, status: int, times: int = 1, *, body: dict[str, Any] | str | None = None,
+    def fail(self, status: int, times: int = 1, *, body: Any = None,
              delay: float = 0.0, after: int = 0) -> None:
         """Answer `times` entries:list calls (after `after` good ones) with `status`."""
         self.faults.append(Fault(status, times, body, delay, after))
@@ -330,7 +332,7 @@ class FakeGoogle:
         fault = self._next_fault()
         if fault is not None:
             time.sleep(fault.delay)
-            if fault.status != 200:
+            if fault.status != 200 or fault.body is not None:  # a 200 with a body of our own
                 return _json(fault.status, fault.body if fault.body is not None
                              else ERRORS[fault.status])
         if self.slow_pages:
