@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _jobs(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # `²` is a digit to isdigit
         raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more, "
                                          f"got {text!r}")
     return int(text)
@@ -218,10 +218,16 @@ def _around_deploy(source: LogSource, args: argparse.Namespace) -> tuple[LogSour
 
     def reader(start: datetime, stop: datetime) -> CloudLoggingSource:
         return CloudLoggingSource(replace(source.query, start=start, end=stop), auth=source.auth,
-                                  env=source.env, endpoint=source.endpoint,
+                                  env=source.env, endpoint=source.endpoint, policy=source.policy,
                                   progress=source.progress)
 
-    return reader(deployed, end), reader(deployed - (end - deployed), deployed)
+    try:
+        before = deployed - (end - deployed)
+    except OverflowError:
+        raise ConfigError(f"--deployed-at {args.deployed_at}: the window before it (as long as "
+                          "the one after) starts before the year 1",
+                          fix="give the deploy's real time, in RFC 3339") from None
+    return reader(deployed, end), reader(before, deployed)
 
 
 def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO, *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,32 @@ def test_config_errors_exit_2_before_any_call(fake_google: FakeGoogle) -> None:
     code, err = run(["--project", PROJECT, "--service", SERVICE, "--since", "yesterday"], env)
     assert code == 2 and "--since 'yesterday': not a duration" in err
     assert fake_google.calls == []
+
+
+@pytest.mark.parametrize(("flags", "said"), [
+    (["--since", "99999999999w"], "--since '99999999999w': too long"),
+    (["--since", "1000000d"], "--since '1000000d': too long"),
+    (["--since", "1h", "--retry-deadline", "99999999999w"], "--retry-deadline"),
+    (["--start", "0001-01-01T00:30:00+01:00"], "out of range in UTC"),
+    (["--deployed-at", "0001-01-02T00:00:00Z"], "before the year 1"),
+    (["--since", "1h", "--max-entries", "²"], "--max-entries '²': not a positive whole number"),
+])
+def test_values_out_of_range_are_exit_2(fake_google: FakeGoogle, flags: list[str],
+                                        said: str) -> None:
+    """They were OverflowError or ValueError: exit 4, an internal error."""
+    code, err = run(["--project", PROJECT, "--service", SERVICE, *flags, "--json", "out.json"],
+                    fake_google.env())
+    assert code == 2 and said in err, err
+    assert fake_google.list_calls() == []
+
+
+def test_deployed_at_keeps_the_retry_deadline(fake_google: FakeGoogle) -> None:
+    """The two windows around a deploy were new sources without `--retry-deadline`'s policy: a
+    503 storm ran for the default deadline (104 s), not the 1 s asked for."""
+    fake_google.set_entries(sample_entries(100))
+    fake_google.fail(503, times=1000)
+    deployed = rfc3339(datetime.now(UTC) - timedelta(minutes=30))
+    code, err = run(["--project", PROJECT, "--service", SERVICE, "--deployed-at", deployed,
+                     *WIF, "--retry-deadline", "1s", "--json", "out.json"], fake_google.env())
+    assert code == 3 and "kept failing for" in err
+    assert len(fake_google.list_calls()) < 10  # a 1 s deadline: a few attempts, not dozens

@@ -212,7 +212,7 @@ def live_source_from_args(args: argparse.Namespace, env: Mapping[str, str], *,
     project = (_arg(args, "project") or "").strip()
     if not project:
         return None
-    if not _PROJECT.fullmatch(project) and not project.isdigit():
+    if not _PROJECT.fullmatch(project) and not (project.isascii() and project.isdigit()):
         raise ConfigError(f"--project {project!r}: not a project id",
                           fix="use the project id (gcloud projects list), e.g. my-project-123")
     start, end = _window(args, now or datetime.now(UTC))
@@ -255,7 +255,12 @@ def _window(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime
         raise ConfigError("--end needs --start", fix="give --start T --end T, or --since 1h")
     if start:
         return parse_timestamp(start, "--start"), parse_timestamp(end, "--end") if end else now
-    return now - parse_duration(since or DEFAULT_SINCE, "--since"), now
+    since_text = since or DEFAULT_SINCE
+    try:
+        return now - parse_duration(since_text, "--since"), now
+    except OverflowError:  # a window reaching back before the year 1
+        raise ConfigError(f"--since {since_text!r}: reaches back before the year 1",
+                          fix="give a window of days or weeks, e.g. --since 1d") from None
 
 
 def _severity(text: str | None) -> Severity | None:
@@ -272,7 +277,7 @@ def _max_entries(text: str | int | None) -> int:
     if text is None or text == "":
         return DEFAULT_MAX_ENTRIES
     value = str(text).strip().replace("_", "")
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ConfigError(f"--max-entries {text!r}: not a positive whole number",
                           fix=f"e.g. --max-entries {DEFAULT_MAX_ENTRIES}")
     return int(value)

@@ -184,6 +184,10 @@ def _selector_error(selector: str, why: str) -> ConfigError:
                        "env in (staging,prod), release, !canary")
 
 
+_MAX_DURATION_S = 3650 * 86_400
+"""Cloud Logging keeps logs at most 3,650 days: no window is longer."""
+
+
 def parse_duration(text: str, flag: str = "--since") -> timedelta:
     """`30m`, `1h`, `2h30m`, `1d`, `1w` -> timedelta; ConfigError names the flag and the fix."""
     compact = text.strip().lower()
@@ -192,6 +196,10 @@ def parse_duration(text: str, flag: str = "--since") -> timedelta:
                           fix=f"use a number and a unit (s, m, h, d, w), e.g. {flag} 1h or "
                           f"{flag} 2h30m")
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(compact))
+    if seconds > _MAX_DURATION_S:  # `timedelta` overflows near 2.7 million years
+        raise ConfigError(f"{flag} {text!r}: too long (at most 3,650 days, as long as Cloud "
+                          "Logging keeps logs)",
+                          fix=f"e.g. {flag} 1d")
     if seconds <= 0:
         raise ConfigError(f"{flag} {text!r}: the duration must be positive",
                           fix=f"e.g. {flag} 1h")
@@ -211,7 +219,11 @@ def parse_timestamp(text: str, flag: str) -> datetime:
         raise ConfigError(f"{flag} {text!r}: give a date, a time and a time zone",
                           fix=f"e.g. {flag} 2025-09-15T23:46:21Z (UTC) or "
                           f"{flag} 2025-09-16T01:46:21+02:00")
-    return _utc(moment)
+    try:
+        return _utc(moment)
+    except OverflowError:  # `0001-01-01T00:30:00+01:00` is before the year 1 in UTC
+        raise ConfigError(f"{flag} {text!r}: out of range in UTC",
+                          fix=f"e.g. {flag} 2025-09-15T23:46:21Z") from None
 
 
 def _utc(moment: datetime) -> datetime:
