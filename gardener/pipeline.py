@@ -38,8 +38,8 @@ def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource 
               if baseline is not None else None)
     clusters = builder.build()
     info = source.info()
-    if before is not None and before[0].reasons:
-        info = replace(info, notes=(*info.notes, _baseline_note(baseline, before[0])))
+    if baseline is not None and before is not None:
+        info = replace(info, notes=(*info.notes, *_baseline_notes(baseline, before[0])))
     start, end = info.start or tally.first, info.end or tally.last
     seconds = _seconds(start, end)
     earlier: Sequence[Counted] | None = previous.clusters if previous else None
@@ -101,11 +101,19 @@ def read_baseline(baseline: LogSource, miner: Miner, field_paths: Iterable[str],
     return tally, builder
 
 
-def _baseline_note(baseline: LogSource | None, tally: EntryTally) -> str:
+def _baseline_notes(baseline: LogSource, tally: EntryTally) -> list[str]:
+    """What the worklog must say of a baseline that was not read whole: its counts are partial,
+    so a cluster it missed shows as new and rates before look lower than they were."""
+    what, notes = _describe(baseline), []
     skipped = sum(tally.reasons.values())
-    what = _describe(baseline) if baseline is not None else "the baseline"
-    return (f"{what}: {skipped:,} of {skipped + tally.analysed:,} elements skipped, "
-            "compared without them")
+    if skipped:
+        notes.append(f"{what}: {skipped:,} of {skipped + tally.analysed:,} elements skipped, "
+                     "compared without them")
+    if baseline.info().truncated:
+        notes.append(f"{what}: cut at --max-entries ({tally.analysed:,} entries read): its "
+                     "counts are partial, so a cluster it missed is marked new; raise "
+                     "--max-entries to compare with the whole window")
+    return notes
 
 
 def _window(source: LogSource, tally: EntryTally) -> tuple[datetime | None, datetime | None]:

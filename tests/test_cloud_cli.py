@@ -155,3 +155,30 @@ def test_deployed_at_keeps_the_retry_deadline(fake_google: FakeGoogle) -> None:
                      *WIF, "--retry-deadline", "1s", "--json", "out.json"], fake_google.env())
     assert code == 3 and "kept failing for" in err
     assert len(fake_google.list_calls()) < 10  # a 1 s deadline: a few attempts, not dozens
+
+
+def test_a_baseline_cut_at_max_entries_says_so(fake_google: FakeGoogle) -> None:
+    """A WARNING cluster at the same rate before and after the deploy, and newer ERRORs just
+    before it: the read before the deploy stops at the cap before reaching the cluster, which
+    then shows as new. It did so silently; the worklog now says the baseline was cut."""
+    resource = {"type": "cloud_run_revision", "labels": {"project_id": PROJECT,
+                                                          "service_name": SERVICE}}
+    deployed = T0 + timedelta(hours=2)
+    entries = []
+    for start, severity, text in ((deployed - timedelta(minutes=110), "WARNING", "cache miss"),
+                                  (deployed - timedelta(minutes=40), "ERROR", "reset by peer"),
+                                  (deployed + timedelta(minutes=5), "WARNING", "cache miss")):
+        entries += [{"insertId": f"i{len(entries) + i:06d}", "resource": resource,
+                     "timestamp": rfc3339(start + timedelta(seconds=10 * i)),
+                     "severity": severity, "textPayload": f"{text} for key user{i}"}
+                    for i in range(50)]
+    fake_google.set_entries(entries)
+    notes = {}
+    for cap in ("50", "500"):
+        code, err = run(["--project", PROJECT, "--service", SERVICE, "--deployed-at",
+                         rfc3339(deployed), "--max-entries", cap, *WIF, "--json", "out.json"],
+                        fake_google.env())
+        assert code in (0, 1), err
+        notes[cap] = json.loads(Path("out.json").read_text("utf-8"))["source"]["notes"]
+    assert any("cut at --max-entries" in note for note in notes["50"])
+    assert not any("cut at --max-entries" in note for note in notes["500"])
