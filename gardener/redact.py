@@ -156,8 +156,7 @@ class Redactor:
         # folded as the rules' case-insensitive regexes fold: `lower()` alone keeps the long s
         # of `baſic dXNl...`, which the basic-auth regex takes for an s
         lowered = fold(text)
-        present = [n for guard, needles in self._guarded if guard in lowered
-                   for n in needles if n in lowered]
+        present = self._present(lowered)
         if not present:
             return
         markers = [m.span() for m in MARKER.finditer(text)] if "[redacted:" in lowered else []
@@ -170,18 +169,23 @@ class Redactor:
         the work of collecting and checking candidates); True when one may."""
         if self._known is not None and self._known.search(text):
             return True
-        lowered = fold(text)
-        present = [n for guard, needles in self._guarded if guard in lowered
-                   for n in needles if n in lowered]
+        present = self._present(fold(text))
         if not _KEY_NEEDLES_SET.isdisjoint(present):
             return True  # `key=value`: found from the needles outwards (`assignments`)
-        rules = self._rules
-        return any(rules[rank].pattern.search(text)
-                   for rank in {rank for n in present for rank in self._by_needle[n]})
+        return any(self._rules[rank].pattern.search(text) for rank in self._ranks(present))
+
+    def _present(self, lowered: str) -> list[str]:
+        """The needles in folded text (see `_guarded`)."""
+        return [n for guard, needles in self._guarded if guard in lowered
+                for n in needles if n in lowered]
+
+    def _ranks(self, present: list[str]) -> list[int]:
+        """The rules those needles call for, in rank order."""
+        return sorted({rank for needle in present for rank in self._by_needle[needle]})
 
     def _candidates(self, text: str, lowered: str,
                     present: list[str]) -> Iterator[tuple[int, Found]]:
-        for rank in sorted({rank for n in present for rank in self._by_needle[n]}):
+        for rank in self._ranks(present):
             yield from ((rank, f) for f in find(self._rules[rank], text))
         if not _KEY_NEEDLES_SET.isdisjoint(present):
             yield from ((len(self._rules), f) for f in assignments(text, lowered))
