@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain
 
 from gardener.baseline import Counted, compare
 from gardener.batches import parts, paused_gc
@@ -38,6 +39,9 @@ def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource 
               if baseline is not None else None)
     clusters = builder.build()
     info = source.info()
+    repeated = repeated_ids(clusters)
+    if repeated:
+        info = replace(info, notes=(*info.notes, _repeated_note(repeated)))
     if baseline is not None and before is not None:
         info = replace(info, notes=(*info.notes, *_baseline_notes(baseline, before[0])))
     start, end = info.start or tally.first, info.end or tally.last
@@ -58,7 +62,8 @@ def run(source: LogSource, config: Config, fail_on: str, *, baseline: LogSource 
     return Report(
         service=config.service or _service(clusters), project=info.project or _project(clusters),
         source=info, window_start=start, window_end=end,
-        entries=tally.stats(truncated=info.truncated), severity_counts=dict(tally.severities),
+        entries=tally.stats(truncated=info.truncated, repeated_ids=repeated),
+        severity_counts=dict(tally.severities),
         findings=tuple(findings), gate=gate, base_filter=base,
         baseline=_describe(baseline) if baseline is not None else
         ("the previous run" if previous else ""),
@@ -99,6 +104,19 @@ def read_baseline(baseline: LogSource, miner: Miner, field_paths: Iterable[str],
                          "(gcloud logging read --format=json, a JSON array or JSON Lines), "
                          "or drop --baseline")
     return tally, builder
+
+
+def repeated_ids(clusters: Iterable[Cluster]) -> int:
+    """Entries whose insertId an earlier entry has too: the same entry read twice, from exports
+    whose windows overlap (Cloud Logging gives each entry its own insertId)."""
+    ids = [cluster.insert_ids for cluster in clusters]
+    return sum(map(len, ids)) - len(set(chain.from_iterable(ids)))
+
+
+def _repeated_note(repeated: int) -> str:
+    return (f"{repeated:,} entr{'ies' if repeated > 1 else 'y'} repeat the insertId of another: "
+            "inputs whose windows overlap hold the same entries, and they are counted each time "
+            "they are read; export each window once (or pass one export)")
 
 
 def _baseline_notes(baseline: LogSource, tally: EntryTally) -> list[str]:

@@ -34,6 +34,8 @@ class EntryStats:
     """The first skipped elements, each named by file and index/insertId with its reason."""
     truncated: bool = False
     """A `--max-entries` cap stopped the read."""
+    repeated_ids: int = 0
+    """Analysed entries whose insertId an earlier one has too (overlapping inputs)."""
 
     @property
     def skipped(self) -> int:
@@ -82,10 +84,11 @@ class EntryTally:
                 if self.last is None or stamp > self.last:
                     self.last = stamp
 
-    def stats(self, truncated: bool = False) -> EntryStats:
+    def stats(self, truncated: bool = False, repeated_ids: int = 0) -> EntryStats:
         return EntryStats(total=self.analysed + sum(self.reasons.values()),
                           analysed=self.analysed, skipped_reasons=dict(self.reasons),
-                          skip_examples=tuple(self.examples), truncated=truncated)
+                          skip_examples=tuple(self.examples), truncated=truncated,
+                          repeated_ids=repeated_ids)
 
 
 def _reason_kind(reason: str) -> str:

@@ -61,6 +61,7 @@ def to_document(report: Report, *, samples: int = 3) -> dict[str, Any]:
             "skipped_reasons": dict(sorted(report.entries.skipped_reasons.items())),
             "skipped_examples": list(report.entries.skip_examples),
             "truncated": report.entries.truncated,
+            "repeated_insert_ids": report.entries.repeated_ids,
         },
         "severity_counts": _severities(report.severity_counts),
         "summary": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,7 +57,8 @@ class FileSource:
     """Entries from one or more export files; `-` is standard input."""
 
     def __init__(self, paths: Sequence[str], stdin: TextIO | None = None) -> None:
-        self.paths = tuple(paths)
+        self.paths, self.repeated = distinct_inputs(paths)
+        """The inputs to read, each once, and those given again (dropped)."""
         self.stdin = stdin
         self._text: TextIO | None = None
 
@@ -94,7 +96,31 @@ class FileSource:
 
     def info(self) -> SourceInfo:
         return SourceInfo(kind="file", inputs=tuple(Path(p).name if p != "-" else "-"
-                                                    for p in self.paths))
+                                                    for p in self.paths),
+                          notes=tuple(f"{path}: the same file was given before, so it was "
+                                      "read once" for path in self.repeated))
+
+
+def distinct_inputs(paths: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`paths` each once, the same file under another name too (`--input logs/*.json --input
+    logs/api.json`), and the repeats: reading a file twice would count its entries twice."""
+    kept: list[str] = []
+    repeated: list[str] = []
+    seen: set[object] = set()
+    for path in paths:
+        identity: object = path
+        if path != "-":
+            try:
+                status = os.stat(path)
+                identity = (status.st_dev, status.st_ino)
+            except OSError:
+                pass  # reading it says what is wrong
+        if identity in seen:
+            repeated.append(path)
+        else:
+            seen.add(identity)
+            kept.append(path)
+    return tuple(kept), tuple(repeated)
 
 
 @contextmanager
