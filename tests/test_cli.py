@@ -72,7 +72,8 @@ def test_p0_fails_the_gate_and_the_json_keeps_the_contract(tmp_path: Path) -> No
     assert code == 1
     assert doc["schema_version"] == 1
     assert doc["entries"] == {"total": 41, "analysed": 41, "skipped": 0, "skipped_reasons": {},
-                              "skipped_examples": [], "truncated": False}
+                              "skipped_examples": [], "truncated": False,
+                              "repeated_insert_ids": 0}
     assert doc["severity_counts"] == {"ERROR": 6, "WARNING": 5, "INFO": 30}
     assert doc["window"]["start"].startswith("2025-09-15T10:00") and doc["window"]["end"]
     top = doc["clusters"][0]
