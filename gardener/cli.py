@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -86,11 +86,7 @@ def _add_live(analyze: argparse.ArgumentParser) -> None:
         from gardener.sources.live_args import add_live_arguments
     except ImportError:  # pragma: no cover - the live source ships with the package
         return
-    group = analyze.add_argument_group("Cloud Logging (instead of --input)")
-    add_live_arguments(group)
-    group.add_argument("--deployed-at", metavar="TIME",
-                       help="RFC 3339 time of the deploy: read from then until --end (or now), "
-                       "and compare with the window of the same length before it")
+    add_live_arguments(analyze.add_argument_group("Cloud Logging (instead of --input)"))
 
 
 def _add_publish(commands: Any) -> None:
@@ -201,33 +197,28 @@ def _source(args: argparse.Namespace, env: Mapping[str, str], stdin: TextIO,
 
 
 def _around_deploy(source: LogSource, args: argparse.Namespace) -> tuple[LogSource, LogSource]:
-    """The window since the deploy, and the window of the same length before it."""
+    """The window since the deploy (the source's: `--deployed-at` until `--end` or now), and the
+    window of the same length before it."""
     from gardener.sources.cloud_logging import CloudLoggingSource
-    from gardener.sources.live_query import parse_timestamp
 
     if not isinstance(source, CloudLoggingSource):
         raise ConfigError("--deployed-at needs Cloud Logging (--project)")
-    if args.since or args.start:
-        raise ConfigError("--deployed-at sets the window's start",
-                          fix="drop --since/--start; --end (default now) still ends the window")
-    deployed = parse_timestamp(args.deployed_at, "--deployed-at")
-    end = source.query.end
-    if deployed >= end:
-        raise ConfigError(f"--deployed-at {args.deployed_at} is not before the window's end",
-                          fix="give the deploy's time in the past, in RFC 3339")
-
-    def reader(start: datetime, stop: datetime) -> CloudLoggingSource:
-        return CloudLoggingSource(replace(source.query, start=start, end=stop), auth=source.auth,
-                                  env=source.env, endpoint=source.endpoint, policy=source.policy,
-                                  progress=source.progress)
-
+    query = source.query
     try:
-        before = deployed - (end - deployed)
+        before = query.start - (query.end - query.start)
     except OverflowError:
         raise ConfigError(f"--deployed-at {args.deployed_at}: the window before it (as long as "
                           "the one after) starts before the year 1",
                           fix="give the deploy's real time, in RFC 3339") from None
-    return reader(deployed, end), reader(before, deployed)
+    # the baseline ends a nanosecond before the deploy (bounds are inclusive, and Cloud Logging
+    # keeps nanoseconds): an entry logged at the deploy's instant is counted after it, not twice
+    end, end_ns = ((query.start, query.start_ns - 1) if query.start_ns else
+                   (query.start - timedelta(microseconds=1), 999))
+    baseline = CloudLoggingSource(
+        replace(query, start=before, start_ns=0, end=end, end_ns=end_ns),
+        auth=source.auth, env=source.env, endpoint=source.endpoint, policy=source.policy,
+        progress=source.progress)
+    return source, baseline
 
 
 def _write_outputs(doc: dict[str, Any], args: argparse.Namespace, stdout: TextIO, *,

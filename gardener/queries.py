@@ -11,14 +11,18 @@ from urllib.parse import quote
 from gardener.redact_rules import MARKER
 
 _CONSTANT_RUN = re.compile(r"[^<>*\"\\]+")
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _RESOURCE_LABELS = ("service_name", "revision_name", "cluster_name", "namespace_name",
                     "container_name", "location")
 
 
-def rfc3339(moment: datetime) -> str:
-    """`2025-09-15T23:46:21Z` (UTC, second precision unless sub-second matters)."""
-    text = moment.isoformat().replace("+00:00", "Z")
-    return text
+def rfc3339(moment: datetime, nanos: int = 0) -> str:
+    """`2025-09-15T23:46:21Z` (UTC, second precision unless sub-second matters); `nanos`
+    (0-999) are the nanoseconds past `moment`'s microsecond, which `datetime` cannot hold."""
+    if not nanos:
+        return moment.isoformat().replace("+00:00", "Z")
+    text = moment.isoformat(timespec="microseconds")
+    return (text[:26] + f"{nanos:03d}" + text[26:]).replace("+00:00", "Z")
 
 
 def quote_filter_string(text: str) -> str:
@@ -37,9 +41,18 @@ def resource_filter(resources: Iterable[tuple[str, tuple[tuple[str, str], ...]]]
     return ""
 
 
-def time_filter(start: datetime, end: datetime) -> str:
-    """Both bounds, always: without them Cloud Logging silently reads only the last 24 hours."""
-    return f'timestamp>="{rfc3339(start)}" AND timestamp<="{rfc3339(end)}"'
+def time_filter(start: datetime, end: datetime, *, start_ns: int = 0, end_ns: int = 0) -> str:
+    """Both bounds, always: without them Cloud Logging silently reads only the last 24 hours.
+    `start_ns`/`end_ns`: nanoseconds past each bound's microsecond (Cloud Logging keeps them)."""
+    return (f'timestamp>="{rfc3339(start, start_ns)}" AND '
+            f'timestamp<="{rfc3339(end, end_ns)}"')
+
+
+def closed_comment(clause: str) -> str:
+    """`clause`, with a line break after it if its last line ends in a `-- comment`: the
+    comment runs to the end of the line and would swallow a `)` or `AND ...` written after it."""
+    last_line = _STRING.sub('""', clause).rsplit("\n", 1)[-1]
+    return clause + "\n" if "--" in last_line else clause
 
 
 def template_filter(template: str, *, http_method: str = "", status_class: str = "",
@@ -77,8 +90,9 @@ def trace_filter(exception_type: str, function: str = "") -> str:
 
 
 def join(*clauses: str) -> str:
-    """AND the non-empty clauses together."""
-    return " AND ".join(f"({c})" if " OR " in c else c for c in clauses if c)
+    """AND the non-empty clauses together (a clause ending in a comment ends its line)."""
+    return " AND ".join(f"({closed_comment(c)})" if " OR " in c else closed_comment(c)
+                        for c in clauses if c)
 
 
 def gcloud_command(filter_: str, project: str) -> str:

@@ -111,8 +111,8 @@ def test_deployment_status_reads_from_the_deploy_time_and_comments_on_the_commit
     assert job.code == 0, job.stdout
     filters = [call.body.get("filter", "") for call in google.list_calls()]
     since_deploy = [f for f in filters if 'timestamp>="2025-09-15T23:46:21' in f]
-    baseline = [f for f in filters if 'timestamp<="2025-09-15T23:46:21' in f
-                or 'timestamp<"2025-09-15T23:46:21' in f]
+    # the baseline ends a nanosecond before the deploy: an entry at that instant is read once
+    baseline = [f for f in filters if 'timestamp<="2025-09-15T23:46:20.999999999Z"' in f]
     assert since_deploy and baseline, filters
     assert job.outputs["new_clusters"] != ""
     assert f"/commit/{HEAD}" in job.outputs["comment_url"]

@@ -224,6 +224,11 @@ def test_defaults() -> None:
     (["--revision", "r1", "--service", ""], "--revision"),
     (["--gke-cluster", "c1"], "--service"),
     (["--retry-deadline", "soon"], "--retry-deadline"),
+    (["--deployed-at", "2025-09-16T00:00:00Z", "--end", "2025-09-15T23:00:00Z"], "--end"),
+    (["--deployed-at", "2025-09-16T02:00:00Z"], "--deployed-at"),
+    (["--deployed-at", "2025-09-16T00:00:00Z", "--since", "1h"], "--deployed-at"),
+    (["--logging-endpoint", "https://logging.example.com/v2/entries"], "--logging-endpoint"),
+    (["--iam-endpoint", "https://iam.example.com/v2"], "--iam-endpoint"),
 ])
 def test_bad_flags_are_config_errors_naming_the_flag(argv: list[str], flag: str) -> None:
     args = parse("--project", "netra-staging", "--service", "api", *argv)
@@ -241,3 +246,35 @@ def test_nothing_to_read_and_bad_project() -> None:
     only_filter = live_source_from_args(parse("--project", "netra-staging", "--filter",
                                               'logName:"syslog"'), {}, now=NOW)
     assert only_filter is not None and only_filter.filter.endswith('(logName:"syslog")')
+
+
+def test_deployed_at_starts_the_window_and_end_ends_it() -> None:
+    source = live_source_from_args(parse(
+        "--project", "netra-staging", "--service", "api", "--deployed-at",
+        "2025-09-16T00:00:00.1234567Z", "--end", "2025-09-16T00:30:00Z"), {}, now=NOW)
+    assert source is not None
+    assert (source.query.start, source.query.start_ns) == (
+        datetime(2025, 9, 16, 0, 0, 0, 123456, tzinfo=UTC), 700)
+    assert source.query.end == datetime(2025, 9, 16, 0, 30, tzinfo=UTC)
+    assert 'timestamp>="2025-09-16T00:00:00.123456700Z" AND timestamp<="2025-09-16T00:30:00Z"' \
+        in source.filter
+    without_end = live_source_from_args(parse(
+        "--project", "netra-staging", "--service", "api", "--deployed-at",
+        "2025-09-16T00:00:00Z"), {}, now=NOW)
+    assert without_end is not None and without_end.query.end == NOW.replace(microsecond=0)
+
+
+def test_a_copied_api_version_is_dropped_from_endpoints() -> None:
+    env = {"GARDENER_LOGGING_ENDPOINT": "https://logging.example.com/v2/",
+           "GARDENER_STS_ENDPOINT": "https://sts.example.com/v1"}
+    source = live_source_from_args(parse("--project", "netra-staging", "--service", "api",
+                                         "--iam-endpoint", "https://iam.example.com/V1"),
+                                   env, now=NOW)
+    assert source is not None and source.endpoint == "https://logging.example.com"
+    assert source.auth.sts_endpoint == "https://sts.example.com"
+    assert source.auth.iam_endpoint == "https://iam.example.com"
+    with pytest.raises(ConfigError) as caught:
+        live_source_from_args(parse("--project", "netra-staging", "--service", "api"),
+                              {"GARDENER_LOGGING_ENDPOINT": "https://proxy.example.com/logs"})
+    assert "GARDENER_LOGGING_ENDPOINT" in caught.value.what
+    assert "GARDENER_LOGGING_ENDPOINT=https://proxy.example.com" in caught.value.fix

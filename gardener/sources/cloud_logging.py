@@ -16,8 +16,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import google.auth.credentials
+from google.api_core import exceptions as api_exceptions
 
 from gardener import __version__
 from gardener.auth import (
@@ -29,11 +31,12 @@ from gardener.auth import (
     check_endpoint,
     resolve_identity,
 )
-from gardener.errors import ConfigError
+from gardener.errors import ConfigError, UpstreamError
 from gardener.model import Severity
 from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
 from gardener.sources.google_errors import explain_logging_error
 from gardener.sources.live_args import (
+    API_VERSION,
     DEFAULT_LOGGING_ENDPOINT,
     DEFAULT_MAX_ENTRIES,
     DEFAULT_SINCE,
@@ -47,6 +50,7 @@ from gardener.sources.live_query import (
     logs_explorer_url,
     parse_duration,
     parse_timestamp,
+    sub_microsecond,
 )
 
 __all__ = ["DEFAULT_LOGGING_ENDPOINT", "CloudLoggingSource", "LiveQuery", "RetryPolicy",
@@ -72,7 +76,7 @@ class CloudLoggingSource:
         self.filter = build_filter(query)  # a bad selector or filter length fails here, early
         self.auth = auth or AuthSettings()
         self.env = dict(env or {})
-        self.endpoint = check_endpoint(endpoint, "--logging-endpoint")
+        self.endpoint = base_url(endpoint, "--logging-endpoint", API_VERSION["logging"])
         self.policy = policy or RetryPolicy()
         self.progress = progress
         self.credentials = credentials
@@ -100,7 +104,8 @@ class CloudLoggingSource:
 
     def info(self) -> SourceInfo:
         return SourceInfo(kind="cloud-logging", project=self.query.project, filter=self.filter,
-                          start=self.query.start, end=self.query.end, truncated=self._truncated,
+                          start=self.query.start, end=self.query.covering_end,
+                          truncated=self._truncated,
                           notes=tuple(self._notes))
 
     def _identity(self) -> Identity:
@@ -123,12 +128,18 @@ class CloudLoggingSource:
         sleep, clock, rng = self.timing
         return PageReader(
             client._connection.api_request, project=project, policy=self.policy,
-            explain_api=lambda err, filter_: explain_logging_error(
-                err, project=project, filter_=filter_, principal=principal,
-                explorer_url=logs_explorer_url(project, filter_, self.query.start,
-                                               self.query.end)),
+            explain_api=lambda err, filter_: self._explain(err, filter_, principal),
             explain_auth=identity.explain, on_page=self._show_progress, sleep=sleep,
             clock=clock, rng=rng)
+
+    def _explain(self, err: api_exceptions.GoogleAPICallError, filter_: str,
+                 principal: str) -> UpstreamError:
+        if err.code == 404 and not _missing_resource(err):
+            return _no_logging_api(self.endpoint, err)
+        return explain_logging_error(
+            err, project=self.query.project, filter_=filter_, principal=principal,
+            explorer_url=logs_explorer_url(self.query.project, filter_, self.query.start,
+                                           self.query.covering_end))
 
     def _entries(self, reader: PageReader) -> Iterator[RawEntry]:
         cap = self.query.max_entries
@@ -190,6 +201,30 @@ class CloudLoggingSource:
         return bool(isatty and isatty())
 
 
+def _missing_resource(err: api_exceptions.GoogleAPICallError) -> bool:
+    """Whether a 404 is the Logging API's own NOT_FOUND (Google's JSON error), not a front end
+    or proxy that has no `/v2/entries:list` (an HTML page, other JSON, "Method not found.")."""
+    try:
+        body = err.response.json() if err.response is not None else None
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or error.get("status") != "NOT_FOUND":
+        return False
+    return not str(error.get("message", "")).startswith("Method not found")
+
+
+def _no_logging_api(endpoint: str, err: api_exceptions.GoogleAPICallError) -> UpstreamError:
+    detail = " ".join(str(err.message).split())
+    detail = detail if len(detail) <= 300 else detail[:300] + "..."
+    return UpstreamError(
+        f"the Cloud Logging endpoint {endpoint} has no entries.list (HTTP 404): {detail}",
+        cause="it is not the Logging API: a wrong --logging-endpoint / "
+        "GARDENER_LOGGING_ENDPOINT (another service, or a path after the host), or a proxy",
+        fix=f"give --logging-endpoint or GARDENER_LOGGING_ENDPOINT as scheme and host only "
+        f"(default {DEFAULT_LOGGING_ENDPOINT}); the client adds /v2/entries:list")
+
+
 def _timestamp_key(entry: RawEntry) -> str:
     """A sortable form of an RFC 3339 `timestamp` (`...21Z` and `...21.5Z` compare right)."""
     value = entry.get("timestamp")
@@ -215,12 +250,12 @@ def live_source_from_args(args: argparse.Namespace, env: Mapping[str, str], *,
     if not _PROJECT.fullmatch(project) and not (project.isascii() and project.isdigit()):
         raise ConfigError(f"--project {project!r}: not a project id",
                           fix="use the project id (gcloud projects list), e.g. my-project-123")
-    start, end = _window(args, now or datetime.now(UTC))
+    (start, start_ns), (end, end_ns) = _window(args, now or datetime.now(UTC))
     query = LiveQuery(
         project=project, service=_text(args, "service"), revision=_text(args, "revision"),
         gke_cluster=_text(args, "gke_cluster"), namespace=_text(args, "namespace"),
         container=_text(args, "container"), selector=_text(args, "selector"), start=start,
-        end=end, extra_filter=_text(args, "extra_filter"),
+        start_ns=start_ns, end=end, end_ns=end_ns, extra_filter=_text(args, "extra_filter"),
         min_severity=_severity(_arg(args, "min_severity")),
         max_entries=_max_entries(_arg(args, "max_entries")))
     _check_workload(query)
@@ -245,22 +280,49 @@ def _text(args: argparse.Namespace, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _window(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime]:
+_Bound = tuple[datetime, int]
+"""A window bound: the time to the microsecond, and the nanoseconds past it (0-999)."""
+
+
+def _window(args: argparse.Namespace, now: datetime) -> tuple[_Bound, _Bound]:
+    """`--since`, `--start [--end]` or `--deployed-at [--end]`: the window's start and end."""
     now = now.astimezone(UTC).replace(microsecond=0)
     since, start, end = _text(args, "since"), _text(args, "start"), _text(args, "end")
+    deployed = _text(args, "deployed_at")
+    if deployed and (since or start):
+        raise ConfigError("--deployed-at sets the window's start; it cannot be combined with "
+                          "--since/--start", fix="drop --since/--start; --end (default now) "
+                          "still ends the window")
     if since and (start or end):
         raise ConfigError("--since cannot be combined with --start/--end",
                           fix="give --since 1h, or --start T [--end T]")
-    if end and not start:
-        raise ConfigError("--end needs --start", fix="give --start T --end T, or --since 1h")
-    if start:
-        return parse_timestamp(start, "--start"), parse_timestamp(end, "--end") if end else now
+    if end and not (start or deployed):
+        raise ConfigError("--end needs --start or --deployed-at",
+                          fix="give --start T --end T, --deployed-at T --end T, or --since 1h")
+    if start or deployed:
+        flag = "--start" if start else "--deployed-at"
+        return _window_from(start or deployed, flag, end, now)
     since_text = since or DEFAULT_SINCE
     try:
-        return now - parse_duration(since_text, "--since"), now
+        return (now - parse_duration(since_text, "--since"), 0), (now, 0)
     except OverflowError:  # a window reaching back before the year 1
         raise ConfigError(f"--since {since_text!r}: reaches back before the year 1",
                           fix="give a window of days or weeks, e.g. --since 1d") from None
+
+
+def _window_from(first: str, flag: str, end: str, now: datetime) -> tuple[_Bound, _Bound]:
+    """The window from `first` (given as `flag`) to `end`, or to now without one."""
+    begin = parse_timestamp(first, flag), sub_microsecond(first)
+    stop = (parse_timestamp(end, "--end"), sub_microsecond(end)) if end else (now, 0)
+    if stop > begin:
+        return begin, stop
+    if end:
+        raise ConfigError(f"the window is empty: --end {end} is not after {flag} {first}",
+                          fix=f"give an --end later than {flag}, or leave --end out to end "
+                          "the window now")
+    raise ConfigError(f"{flag} {first} is not in the past (without --end the window ends now, "
+                      f"{now.isoformat().replace('+00:00', 'Z')})",
+                      fix=f"give {flag} an earlier time, in RFC 3339")
 
 
 def _severity(text: str | None) -> Severity | None:
@@ -297,6 +359,24 @@ def _check_workload(query: LiveQuery) -> None:
 
 
 def _endpoint(args: argparse.Namespace, env: Mapping[str, str], name: str, default: str) -> str:
-    flag = f"--{name}-endpoint"
-    value = _text(args, f"{name}_endpoint") or env.get(ENDPOINT_ENV[name], "").strip()
-    return check_endpoint(value, flag) if value else default
+    """`--NAME-endpoint`, else its environment variable, else `default`."""
+    flag, variable = f"--{name}-endpoint", ENDPOINT_ENV[name]
+    given = _text(args, f"{name}_endpoint")
+    value, where = (given, flag) if given else (env.get(variable, "").strip(), variable)
+    return base_url(value, where, API_VERSION[name]) if value else default
+
+
+def base_url(url: str, where: str, version: str) -> str:
+    """`https://host[:port]`, as the clients want it: they append `version` and the method
+    (`/v2/entries:list`), so a copied `/v2` is dropped and any other path is refused (every call
+    would 404)."""
+    text = check_endpoint(url, where)
+    parts = urlsplit(text)
+    if parts.path.lower() == version:
+        return text[:-len(version)]
+    if parts.path:
+        example = f"{where}{' ' if where.startswith('--') else '='}{parts.scheme}://{parts.netloc}"
+        raise ConfigError(f"{where} {url!r}: a base URL without a path is expected, not "
+                          f"{parts.path!r}", fix=f"give the scheme and host only, e.g. {example} "
+                          f"(the client adds {version}/...)")
+    return text

@@ -18,6 +18,8 @@ DEFAULT_SINCE = "1h"
 DEFAULT_RETRY_DEADLINE_S = 120.0
 ENDPOINT_ENV = {"logging": "GARDENER_LOGGING_ENDPOINT", "sts": "GARDENER_STS_ENDPOINT",
                 "iam": "GARDENER_IAM_ENDPOINT"}
+API_VERSION = {"logging": "/v2", "sts": "/v1", "iam": "/v1"}
+"""The path each endpoint's callers append to its base URL (`/v2/entries:list`, `/v1/token`)."""
 
 
 class _ArgumentContainer(Protocol):
@@ -41,7 +43,11 @@ def add_live_arguments(parser: _ArgumentContainer) -> None:
     add("--since", metavar="DURATION", help=f"window back from now: 30m, 1h, 2h30m, 1d "
         f"(default {DEFAULT_SINCE})")
     add("--start", metavar="TIME", help="window start, RFC 3339 (2025-09-15T23:46:21Z)")
-    add("--end", metavar="TIME", help="window end, RFC 3339 (default: now)")
+    add("--end", metavar="TIME", help="window end, RFC 3339, with --start or --deployed-at "
+        "(default: now)")
+    add("--deployed-at", metavar="TIME", help="RFC 3339 time of the deploy: read from then until "
+        "--end (default: now), and compare with the window of the same length before it "
+        "(instead of --since/--start)")
     add("--filter", dest="extra_filter", metavar="QUERY",
         help="a Cloud Logging query ANDed with the rest")
     add("--min-severity", metavar="LEVEL", help="lowest severity read (DEBUG ... EMERGENCY; "
@@ -54,9 +60,10 @@ def add_live_arguments(parser: _ArgumentContainer) -> None:
         "Identity Federation from the job's GitHub OIDC token; NAME is the provider's full name "
         "(projects/NUMBER/.../providers/ID)")
     add("--service-account", metavar="EMAIL", help="service account to impersonate")
-    add("--logging-endpoint", metavar="URL", help=f"Cloud Logging base URL (env "
-        f"{ENDPOINT_ENV['logging']}; default {DEFAULT_LOGGING_ENDPOINT})")
-    add("--sts-endpoint", metavar="URL", help=f"Security Token Service base URL (env "
-        f"{ENDPOINT_ENV['sts']}; default {DEFAULT_STS_ENDPOINT})")
-    add("--iam-endpoint", metavar="URL", help=f"IAM Service Account Credentials base URL (env "
-        f"{ENDPOINT_ENV['iam']}; default {DEFAULT_IAM_ENDPOINT})")
+    for name, what, default in (
+            ("logging", "Cloud Logging", DEFAULT_LOGGING_ENDPOINT),
+            ("sts", "Security Token Service", DEFAULT_STS_ENDPOINT),
+            ("iam", "IAM Service Account Credentials", DEFAULT_IAM_ENDPOINT)):
+        add(f"--{name}-endpoint", metavar="URL", help=f"{what} base URL, scheme and host only "
+            f"(a copied {API_VERSION[name]} is dropped; env {ENDPOINT_ENV[name]}; "
+            f"default {default})")

@@ -13,15 +13,16 @@ from datetime import UTC, datetime, timedelta
 
 from gardener.errors import ConfigError
 from gardener.model import Severity
-from gardener.queries import logs_explorer_url, quote_filter_string, time_filter
+from gardener.queries import closed_comment, logs_explorer_url, quote_filter_string, time_filter
 from gardener.sources.live_args import DEFAULT_MAX_ENTRIES
 
 __all__ = ["MAX_FILTER_CHARS", "LiveQuery", "build_filter", "logs_explorer_url", "parse_duration",
-           "parse_timestamp", "selector_filter"]
+           "parse_timestamp", "selector_filter", "sub_microsecond"]
 
 MAX_FILTER_CHARS = 20_000
 """The Logging API rejects longer filters."""
 
+_FRACTION = re.compile(r"T\d\d:\d\d:\d\d[.,](\d+)", re.IGNORECASE)
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -56,6 +57,10 @@ class LiveQuery:
     """Start of the window, timezone-aware (inclusive)."""
     end: datetime
     """End of the window, timezone-aware (inclusive)."""
+    start_ns: int = 0
+    """Nanoseconds past `start`'s microsecond (0-999): Cloud Logging keeps nanoseconds."""
+    end_ns: int = 0
+    """Nanoseconds past `end`'s microsecond (0-999), so `...21.1234567Z` ends the window there."""
     extra_filter: str = ""
     """A Logging query ANDed with everything else."""
     min_severity: Severity | None = None
@@ -67,7 +72,9 @@ class LiveQuery:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ConfigError("the window's start and end must carry a time zone",
                               fix="give RFC 3339 times such as 2025-09-15T23:46:21Z")
-        if self.start >= self.end:
+        if not (0 <= self.start_ns <= 999 and 0 <= self.end_ns <= 999):
+            raise ConfigError("the window's nanoseconds past the microsecond must be 0-999")
+        if (self.start, self.start_ns) >= (self.end, self.end_ns):
             raise ConfigError(f"the window is empty: start {_utc(self.start)} is not before "
                               f"end {_utc(self.end)}", fix="give --start earlier than --end")
         if self.max_entries < 1:
@@ -78,17 +85,23 @@ class LiveQuery:
         """True when the query names GKE containers rather than a Cloud Run service."""
         return bool(self.gke_cluster or self.namespace or self.container or self.selector)
 
+    @property
+    def covering_end(self) -> datetime:
+        """`end` rounded up to the microsecond: the window's end for links and rates."""
+        return self.end + timedelta(microseconds=1) if self.end_ns else self.end
+
 
 def build_filter(query: LiveQuery) -> str:
     """The exact Logging filter for `query`: resource, window (both sides), severity, extra."""
     clauses = _resource_clauses(query)
-    clauses.append(time_filter(_utc(query.start), _utc(query.end)))
+    clauses.append(time_filter(_utc(query.start), _utc(query.end), start_ns=query.start_ns,
+                               end_ns=query.end_ns))
     if query.min_severity is not None and query.min_severity > Severity.DEFAULT:
         clauses.append(f"severity>={query.min_severity.name}")
     if query.extra_filter.strip():
         # NOT binds tighter than OR, and OR tighter than AND: parentheses keep the extra
-        # filter's ORs from swallowing our clauses.
-        clauses.append(f"({query.extra_filter.strip()})")
+        # filter's ORs from swallowing our clauses; a `-- comment` at its end ends its line.
+        clauses.append(f"({closed_comment(query.extra_filter.strip())})")
     text = " AND ".join(clauses)
     if len(text) > MAX_FILTER_CHARS:
         raise ConfigError(f"the Cloud Logging filter is {len(text):,} characters; the API "
@@ -224,6 +237,14 @@ def parse_timestamp(text: str, flag: str) -> datetime:
     except OverflowError:  # `0001-01-01T00:30:00+01:00` is before the year 1 in UTC
         raise ConfigError(f"{flag} {text!r}: out of range in UTC",
                           fix=f"e.g. {flag} 2025-09-15T23:46:21Z") from None
+
+
+def sub_microsecond(text: str) -> int:
+    """The nanoseconds past the microsecond in an RFC 3339 time's fraction, which `datetime`
+    drops (`...21.1234567Z` -> 700); digits past the ninth are below Cloud Logging's precision."""
+    match = _FRACTION.search(text)
+    digits = match[1][6:9] if match else ""
+    return int(digits.ljust(3, "0")) if digits else 0
 
 
 def _utc(moment: datetime) -> datetime:
