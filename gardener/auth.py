@@ -4,6 +4,11 @@ Order: Workload Identity Federation from the GitHub Actions OIDC token (when a p
 given), then a credentials file named by `GOOGLE_APPLICATION_CREDENTIALS` (what
 google-github-actions/auth writes), then Application Default Credentials. The environment is
 passed in, never read here, so tests run in-process.
+
+Tokens are fetched inside the Logging client's requests, through `LocalOnlyRequest`. google-auth
+does not retry GitHub's OIDC token endpoint, STS or generateAccessToken, so that transport turns
+their 429/5xx and dropped connections into a retryable `TokenEndpointFailure`; the page reader
+asks again within `--retry-deadline`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import google.auth
 import google.auth.credentials
@@ -27,7 +32,12 @@ from google.auth.transport.requests import AuthorizedSession
 from google.auth.transport.requests import Request as _LibraryRequest
 
 from gardener.errors import ConfigError, GardenerError
-from gardener.sources.google_errors import explain_auth_error
+from gardener.sources.google_errors import (
+    TRANSIENT_STATUS,
+    TokenEndpointFailure,
+    explain_auth_error,
+    network_failure,
+)
 from gardener.sources.live_args import DEFAULT_IAM_ENDPOINT, DEFAULT_STS_ENDPOINT
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "DEFAULT_IAM_ENDPOINT", "DEFAULT_STS_ENDPOINT", "AuthSettings",
@@ -37,6 +47,8 @@ __all__ = ["CLOUD_PLATFORM_SCOPE", "DEFAULT_IAM_ENDPOINT", "DEFAULT_STS_ENDPOINT
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 """The scope STS issues federated tokens for; IAM roles, not scopes, limit what is read."""
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+"""The grant type of an STS token exchange (RFC 8693), as google-auth sends it."""
 ID_TOKEN_PERMISSION = "permission `id-token` set to `write` (under `permissions:`)"
 """Spelled out, not as YAML: a `token: value` pair reads as a secret to the redactor."""
 _PROVIDER = re.compile(r"projects/(?P<number>[^/]+)/locations/global/workloadIdentityPools/"
@@ -322,18 +334,24 @@ def check_endpoint(url: str, flag: str) -> str:
 
 
 class LocalOnlyRequest(_LibraryRequest):
-    """google-auth's requests transport, minus the background allowed-locations look-up.
+    """google-auth's requests transport, minus the background allowed-locations look-up, and
+    with the token endpoints google-auth does not retry made retryable.
 
     After a token is first used, google-auth may look the credential's allowed locations up on
     iamcredentials.googleapis.com (ignoring --iam-endpoint). We refuse that one call: the
     library then backs off for a while, and the read is never delayed by it.
+
+    A 429/5xx or a dropped connection at GitHub's OIDC token endpoint (`subject_token_url`),
+    an STS token exchange or generateAccessToken raises a retryable `TokenEndpointFailure`
+    instead of reaching google-auth, which would report it as a refusal. Other endpoints (the
+    OAuth token endpoint, the metadata server) are left to google-auth's own retries.
     """
 
-    def __init__(self, session: requests.Session | None = None) -> None:
-        if session is None:
-            session = requests.Session()
-            session.mount("https://", requests.adapters.HTTPAdapter(max_retries=3))
-        super().__init__(session)
+    def __init__(self, session: requests.Session | None = None, *,
+                 subject_token_url: str = "") -> None:
+        # No urllib3 retries: the page reader retries with backoff, within its deadline.
+        super().__init__(session or requests.Session())
+        self.subject_token_url = subject_token_url
 
     def __call__(self, url: Any, method: Any = "GET", body: Any = None, headers: Any = None,
                  timeout: Any = None, **kwargs: Any) -> Any:
@@ -343,15 +361,45 @@ class LocalOnlyRequest(_LibraryRequest):
                 "allowed-locations look-up disabled")
         if timeout is not None:  # else the library's default timeout applies
             kwargs["timeout"] = timeout
-        return super().__call__(  # type: ignore[no-untyped-call]
-            url, method=method, body=body, headers=headers, **kwargs)
+        endpoint = self.token_endpoint(url, method, body)
+        try:
+            response = super().__call__(  # type: ignore[no-untyped-call]
+                url, method=method, body=body, headers=headers, **kwargs)
+        except auth_exceptions.TransportError as err:
+            if not endpoint:
+                raise
+            raise TokenEndpointFailure(endpoint, url, network=network_failure(err)) from err
+        if endpoint and response.status in TRANSIENT_STATUS:
+            raise TokenEndpointFailure(endpoint, url, status=response.status, body=response.data)
+        return response
+
+    def token_endpoint(self, url: str, method: str, body: Any) -> str:
+        """`oidc`, `sts` or `iam` for a call to a token endpoint google-auth does not retry."""
+        if method == "GET" and self.subject_token_url and url == self.subject_token_url:
+            return "oidc"
+        if method != "POST":
+            return ""
+        if urlsplit(url).path.endswith(":generateAccessToken"):
+            return "iam"
+        form = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        return "sts" if parse_qs(form).get("grant_type") == [TOKEN_EXCHANGE_GRANT] else ""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LocalOnlyRequest:
         # The look-up runs in a thread on a deep copy; give it its own session.
-        return type(self)()
+        return type(self)(subject_token_url=self.subject_token_url)
+
+
+def subject_token_url(credentials: google.auth.credentials.Credentials) -> str:
+    """The URL an identity-pool credential fetches its subject token from (GitHub's OIDC
+    endpoint, for ours and google-github-actions/auth's), or `` for other credentials."""
+    info = getattr(credentials, "info", None)  # external-account credentials' own config
+    source = info.get("credential_source") if isinstance(info, dict) else None
+    url = source.get("url") if isinstance(source, dict) else None
+    return url if isinstance(url, str) else ""
 
 
 def authorized_session(credentials: google.auth.credentials.Credentials) -> AuthorizedSession:
     """A requests session that adds (and on 401 refreshes) the token, via `LocalOnlyRequest`."""
+    transport = LocalOnlyRequest(subject_token_url=subject_token_url(credentials))
     return AuthorizedSession(  # type: ignore[no-untyped-call]
-        credentials, auth_request=LocalOnlyRequest(), refresh_timeout=60)
+        credentials, auth_request=transport, refresh_timeout=60)

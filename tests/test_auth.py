@@ -26,12 +26,14 @@ from gardener.auth import (
     resolve_identity,
 )
 from gardener.errors import ConfigError, ExitCode, GardenerError, UpstreamError
+from gardener.sources.google_errors import TokenEndpointFailure
 from tests.fakes.google import (
     POOL_SET,
     PROJECT,
     PROVIDER_NAME,
     REPOSITORY,
     REQUEST_TOKEN,
+    RESET,
     SERVICE_ACCOUNT,
     FakeGoogle,
     fake_google,
@@ -352,7 +354,50 @@ def test_every_translated_error_is_a_gardener_error(fake_google: FakeGoogle) -> 
     identity = resolve_identity(fake_google.env(), settings(fake_google))
     for err in (auth_exceptions.TransportError("connection refused"),
                 auth_exceptions.RefreshError("something odd"),
+                auth_exceptions.RefreshError("temporarily_unavailable: None",
+                                             {"error": "temporarily_unavailable"},
+                                             retryable=True),
                 auth_exceptions.OAuthError("Error code server_error", '{"error":"server_error"}'),
-                auth_exceptions.DefaultCredentialsError("no")):
+                auth_exceptions.DefaultCredentialsError("no"),
+                TokenEndpointFailure("sts", "https://sts.googleapis.com/v1/token", status=502,
+                                     body=b"<html>Bad Gateway</html>"),
+                TokenEndpointFailure("oidc", "https://x.actions.githubusercontent.com/a?b=c",
+                                     network="ReadTimeout (read timeout=60)")):
         explained = identity.explain(err)
         assert isinstance(explained, GardenerError) and explained.what and explained.fix
+        config = isinstance(err, auth_exceptions.DefaultCredentialsError)
+        assert explained.exit_code == (ExitCode.USAGE if config else ExitCode.UPSTREAM)
+
+
+def test_the_transport_marks_only_what_google_auth_does_not_retry(
+        fake_google: FakeGoogle) -> None:
+    """STS exchanges, generateAccessToken and the subject-token URL raise a retryable
+    TokenEndpointFailure on 429/5xx; the OAuth token endpoint's 503 goes back to google-auth,
+    which retries it itself."""
+    oidc_url = fake_google.env()["ACTIONS_ID_TOKEN_REQUEST_URL"]
+    transport = LocalOnlyRequest(subject_token_url=oidc_url)
+    exchange = b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+    iam = f"{fake_google.iam.url}/v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:" \
+        "generateAccessToken"
+    calls = [("sts", "POST", f"{fake_google.sts.url}/v1/token", exchange),
+             ("iam", "POST", iam, b"{}"), ("oidc", "GET", oidc_url, None)]
+    for service, method, url, body in calls:
+        fake_google.fail(503, service=service)
+        with pytest.raises(TokenEndpointFailure) as caught:
+            transport(url, method=method, body=body)
+        assert caught.value.retryable and caught.value.endpoint == service
+        assert caught.value.status == 503
+    fake_google.fail(503, service="sts")
+    oauth = transport(f"{fake_google.sts.url}/token", method="POST",
+                      body=b"grant_type=refresh_token&refresh_token=x")
+    assert oauth.status == 503
+    fake_google.fail(503, service="oidc")
+    assert LocalOnlyRequest()(oidc_url).status == 503  # an unknown URL: not ours to judge
+
+
+def test_a_token_endpoint_that_drops_the_connection(fake_google: FakeGoogle) -> None:
+    fake_google.fail(RESET, service="sts")
+    exchange = b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+    with pytest.raises(TokenEndpointFailure) as caught:
+        LocalOnlyRequest()(f"{fake_google.sts.url}/v1/token", method="POST", body=exchange)
+    assert caught.value.state == "unreachable" and "ConnectionError" in caught.value.detail

@@ -1,13 +1,16 @@
 """Google's errors (google-auth, the Logging API) as `GardenerError`s that say what to fix.
 
 Every failure names what failed, the likely cause and the fix: the IAM role to grant and to
-whom, the workflow permission to add, the provider setting to change.
+whom, the workflow permission to add, the provider setting to change. A token endpoint that is
+down or rate-limiting says so instead: that is an outage to wait out, not a setting to change.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
@@ -18,6 +21,96 @@ _OIDC_FAILED = "Unable to retrieve Identity Pool subject token"
 _IMPERSONATION_FAILED = "Unable to acquire impersonated credentials"
 VIEWER = "roles/logging.viewer"
 PRIVATE_VIEWER = "roles/logging.privateLogViewer"
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+"""HTTP statuses worth asking again: a rate limit, or a server or front end failing."""
+GOOGLE_AUTH_OAUTH_ATTEMPTS = 3
+"""How often google-auth itself tries its OAuth token endpoint on 429/500/503/504 (2.62)."""
+ENDPOINTS = {"oidc": "GitHub's OIDC token endpoint", "sts": "Google STS (token exchange)",
+             "iam": "IAM Credentials API (generateAccessToken)",
+             "oauth": "Google's OAuth token endpoint"}
+"""Token endpoints a refresh calls, by the key `TokenEndpointFailure.endpoint` holds."""
+_STATUS_PAGES = {"oidc": "https://www.githubstatus.com"}
+_TAGS = re.compile(r"<[^>]*>")
+
+
+class TokenEndpointFailure(auth_exceptions.TransportError):
+    """A token endpoint google-auth does not retry (GitHub's OIDC endpoint, STS,
+    generateAccessToken) answered 429/5xx or could not be reached: worth asking again."""
+
+    def __init__(self, endpoint: str, url: str, *, status: int = 0, body: Any = b"",
+                 network: str = "") -> None:
+        parts = urlsplit(url)
+        path = "" if endpoint == "oidc" else parts.path
+        self.endpoint = endpoint
+        """A key of `ENDPOINTS`."""
+        self.where = f"{parts.scheme}://{parts.netloc}{path}" if parts.netloc else ""
+        """The URL without its query (and, for GitHub's, without its per-job path)."""
+        self.status = status
+        """The HTTP status, or 0 when it is not known or the connection failed."""
+        self.state = ("unreachable" if network else
+                      "rate-limited" if status == 429 else "unavailable")
+        self.label, self.detail = _outage_detail(status, body, network)
+        name = " ".join(filter(None, (ENDPOINTS.get(endpoint, endpoint), self.where)))
+        super().__init__(f"{name}: {self.label}", retryable=True)  # type: ignore[no-untyped-call]
+
+
+class TokenServiceUnavailableError(UpstreamError):
+    """A token endpoint stayed down, rate-limited or unreachable through every attempt."""
+
+    def __init__(self, failure: TokenEndpointFailure, *, attempts: int,
+                 elapsed_s: float | None = None, deadline_s: float | None = None) -> None:
+        state = failure.state
+        where = f" at {failure.where}" if failure.where else ""
+        tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+        if elapsed_s is not None and attempts > 1:
+            tries += f" over {_seconds(elapsed_s)}"
+        why = {"unreachable": "the connection failed or timed out",
+               "rate-limited": "the service is turning requests away for now (a rate limit)",
+               "unavailable": "the service or its front end is down or overloaded"}[state]
+        deadline = f" (it was {_seconds(deadline_s)})" if deadline_s is not None else ""
+        wait = ("" if failure.endpoint == "oauth" else
+                f"; raise --retry-deadline{deadline} to keep trying for longer")
+        super().__init__(
+            f"{ENDPOINTS.get(failure.endpoint, failure.endpoint)}{where} was {state}: "
+            f"{failure.label} after {tries}",
+            cause=why + (f"; it said: {failure.detail.rstrip('.')}" if failure.detail else "")
+            + "; nothing was refused, so the credentials and settings are not at fault",
+            fix=f"run again later{wait}; see "
+            + _STATUS_PAGES.get(failure.endpoint, "https://status.cloud.google.com"))
+        self.failure = failure
+        self.attempts = attempts
+
+
+def _outage_detail(status: int, body: Any, network: str) -> tuple[str, str]:
+    """("HTTP 503 UNAVAILABLE", "The service is currently unavailable.") from a reply: Google's
+    error JSON, OAuth's, GitHub's `{"message"}`, or a front end's HTML page."""
+    if network:
+        return "connection failed", network
+    head = f"HTTP {status}" if status else "a temporary error"
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return head, _short(_TAGS.sub(" ", text), 200)
+    if not isinstance(data, dict):
+        return head, _short(text, 200)
+    _, google_status, message, _ = _google_error(data)
+    if google_status or message:
+        return f"{head} {google_status}".strip(), _short(message, 200)
+    error = data.get("error", "")
+    described = ": ".join(str(v) for v in (error, data.get("error_description", "")) if v)
+    return head, _short(described or data.get("message", "") or text, 200)
+
+
+def network_failure(err: BaseException) -> str:
+    """`ReadTimeout (...)`, `ConnectionError (Connection aborted ...)`: what requests said."""
+    cause = err.__cause__ or (err.args[0] if err.args else err)
+    text = _short(cause, 160)
+    return f"{type(cause).__name__} ({text})" if text else type(cause).__name__
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def error_body(err: BaseException) -> dict[str, Any]:
@@ -52,6 +145,10 @@ def explain_auth_error(err: Exception, *, workload_identity_provider: str, servi
 
     `caller` is who asks to impersonate `service_account` (the principal before impersonation).
     """
+    if isinstance(err, TokenEndpointFailure):  # asked once here; a read asks again first
+        return TokenServiceUnavailableError(err, attempts=1)
+    if isinstance(err, auth_exceptions.RefreshError) and err.retryable:
+        return _oauth_outage(err)
     if isinstance(err, auth_exceptions.OAuthError):
         return _sts_error(err, workload_identity_provider, repository, ref)
     if isinstance(err, auth_exceptions.DefaultCredentialsError):
@@ -78,6 +175,16 @@ def explain_auth_error(err: Exception, *, workload_identity_provider: str, servi
     return UpstreamError(f"Google authentication failed ({method}): {detail}",
                          fix="check the credentials and, in GitHub Actions, the workload "
                          "identity provider and service account settings")
+
+
+def _oauth_outage(err: auth_exceptions.RefreshError) -> TokenServiceUnavailableError:
+    """google-auth gives up on its OAuth token endpoint (key files, user credentials) after
+    retrying 429/5xx itself; it is not asked again on top of that."""
+    body = error_body(err)
+    code, _, _, _ = _google_error(body)
+    failure = TokenEndpointFailure("oauth", "", status=code,
+                                   body=json.dumps(body) if body else str(err))
+    return TokenServiceUnavailableError(failure, attempts=GOOGLE_AUTH_OAUTH_ATTEMPTS)
 
 
 def _sts_error(err: Exception, provider: str, repository: str, ref: str) -> UpstreamError:

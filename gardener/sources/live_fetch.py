@@ -3,6 +3,10 @@
 google-cloud-logging does not retry 429/500/503 over HTTP, and a failure in the middle of its
 pager loses the place. Here each request carries the page token it needs, so a page that fails
 is asked for again (backoff with jitter, within a deadline) and the read goes on from there.
+
+Tokens are refreshed inside these requests, so a token endpoint that is down or rate-limiting
+(`TokenEndpointFailure`: GitHub's OIDC endpoint, STS, generateAccessToken) is retried here too,
+within the same deadline; what google-auth already retried itself is not asked again.
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ from google.auth import exceptions as auth_exceptions
 
 from gardener.errors import GardenerError, UpstreamError
 from gardener.sources import RawEntry
+from gardener.sources.google_errors import (
+    TRANSIENT_STATUS,
+    TokenEndpointFailure,
+    TokenServiceUnavailableError,
+)
 from gardener.sources.live_args import DEFAULT_RETRY_DEADLINE_S
 
 PAGE_SIZE = 1000
 """The API's maximum `pageSize`: fewer calls against a quota of about 60 a minute."""
 ORDER_BY = "timestamp desc"
 """Newest first, as `gcloud logging read` prints: an export and a live read agree."""
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_STATUS = TRANSIENT_STATUS
 
 ApiRequest = Callable[..., Any]
 """`google.cloud._http.JSONConnection.api_request` (or anything with its signature)."""
@@ -59,6 +68,16 @@ class FetchStats:
     """Calls that repeated a failed one."""
     entries: int = 0
     """Entries received (and kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed attempt at a page."""
+
+    text: str
+    """What failed, for the message if the page is given up."""
+    token: TokenEndpointFailure | None = None
+    """The token endpoint that failed during the call's refresh, if that was it."""
 
 
 @dataclass(slots=True)
@@ -121,42 +140,62 @@ class PageReader:
         return bool(response.get("entries") or response.get("nextPageToken"))
 
     def call(self, body: dict[str, Any]) -> dict[str, Any]:
-        """One entries.list call, retried on 429/5xx and network errors within the deadline."""
-        first_failure: float | None = None
-        attempt = 0
+        """One entries.list call, retried on 429/5xx and network errors (at Logging, or at a
+        token endpoint the call's refresh asked) within the deadline."""
+        failures: list[Failure] = []
+        first_failure = 0.0
         while True:
             self.stats.calls += 1
-            try:
-                response = self.api_request(method="POST", path="/entries:list", data=body,
-                                            timeout=self.policy.request_timeout_s)
-            except ValueError as err:  # a 200 whose body is not JSON: HTML from a proxy, say
-                raise _not_the_api(f"a reply that is not JSON ({type(err).__name__})") from None
-            except api_exceptions.GoogleAPICallError as err:
-                if err.code not in RETRYABLE_STATUS:
-                    raise self.explain_api(err, body["filter"]) from err
-                failure = _describe(err)
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as err:
-                failure = f"network error: {type(err).__name__}"
-            except auth_exceptions.GoogleAuthError as err:
-                # OAuthError is not a RefreshError; catch the base and sort by `retryable`.
-                if not (isinstance(err, auth_exceptions.TransportError) or err.retryable):
-                    raise self.explain_auth(err) from err
-                failure = f"token service: {err}"
-            else:
-                if not isinstance(response, dict):
-                    kind = {list: "a list", type(None): "null", str: "a string"}.get(
-                        type(response), "a number")
-                    raise _not_the_api(f"JSON {kind}, not an object")
-                return response
+            outcome = self.attempt(body)
+            if not isinstance(outcome, Failure):
+                return outcome
             now = self.clock()
-            first_failure = now if first_failure is None else first_failure
-            delay = self.delay(attempt)
+            first_failure = first_failure if failures else now
+            failures.append(outcome)
+            delay = self.delay(len(failures) - 1)
             if now - first_failure + delay > self.policy.deadline_s:
-                raise _gave_up(failure, now - first_failure, attempt + 1, self.stats) from None
+                raise self.give_up(failures, now - first_failure) from None
             self.sleep(delay)
-            attempt += 1
             self.stats.retries += 1
+
+    def attempt(self, body: dict[str, Any]) -> dict[str, Any] | Failure:
+        """One entries.list request: the reply, a `Failure` worth retrying, or an error."""
+        try:
+            response = self.api_request(method="POST", path="/entries:list", data=body,
+                                        timeout=self.policy.request_timeout_s)
+        except ValueError as err:  # a 200 whose body is not JSON: HTML from a proxy, say
+            raise _not_the_api(f"a reply that is not JSON ({type(err).__name__})") from None
+        except api_exceptions.GoogleAPICallError as err:
+            if err.code not in RETRYABLE_STATUS:
+                raise self.explain_api(err, body["filter"]) from err
+            return Failure(_describe(err))
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as err:
+            return Failure(f"network error: {type(err).__name__}")
+        except TokenEndpointFailure as err:
+            return Failure(f"token service: {err}", err)
+        except auth_exceptions.TransportError as err:
+            return Failure(f"token service: {err}")
+        except auth_exceptions.GoogleAuthError as err:
+            # OAuthError is not a RefreshError: catch the base. A `retryable` RefreshError was
+            # retried by google-auth already, so it is explained, not asked for again.
+            raise self.explain_auth(err) from err
+        if not isinstance(response, dict):
+            kind = {list: "a list", type(None): "null", str: "a string"}.get(
+                type(response), "a number")
+            raise _not_the_api(f"JSON {kind}, not an object")
+        return response
+
+    def give_up(self, failures: list[Failure], elapsed: float) -> UpstreamError:
+        """The error for a page that kept failing: the token endpoint's outage, if the last
+        failure was one, else Logging's."""
+        last = failures[-1].token
+        if last is None:
+            return _gave_up(failures[-1].text, elapsed, len(failures), self.stats)
+        attempts = sum(f.token is not None and f.token.endpoint == last.endpoint
+                       for f in failures)
+        return TokenServiceUnavailableError(last, attempts=attempts, elapsed_s=elapsed,
+                                            deadline_s=self.policy.deadline_s)
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random, so a fleet of

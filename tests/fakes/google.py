@@ -10,8 +10,9 @@ Four services, each on its own port (so each endpoint setting is exercised on it
   (roles/iam.workloadIdentityUser checked per principal).
 - GitHub Actions' OIDC token endpoint (`.../idtoken?api-version=2.0&audience=...`).
 
-Faults for entries:list are queued: `fake.fail(429)`, `fake.fail(503, times=50)`,
-`fake.slow_pages = 0.2`, `fake.expire_tokens_after(3)`.
+Faults are queued per service: `fake.fail(429)`, `fake.fail(503, times=50)` (entries:list),
+`fake.fail(503, service="sts")`, `fake.fail(RESET, service="oidc")` (drop the connection),
+`fake.stall(1.0, service="iam")`, `fake.slow_pages = 0.2`, `fake.expire_tokens_after(3)`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import itertools
 import json
 import re
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -46,6 +48,9 @@ PROVIDER_NAME = (f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPo
 POOL_SET = f"principalSet://iam.googleapis.com/projects/{PROJECT_NUMBER}/locations/global/" \
            f"workloadIdentityPools/{POOL}"
 REQUEST_TOKEN = "ghs_actionsIdTokenRequestToken0123456789"
+RESET = -1
+"""A fault status: close the connection with a TCP reset instead of answering."""
+SERVICES = ("logging", "sts", "iam", "oidc")
 
 ERRORS: dict[int, dict[str, Any] | str] = {
     400: {"error": {"code": 400, "message": "Invalid argument.", "status": "INVALID_ARGUMENT"}},
@@ -80,6 +85,19 @@ ERRORS: dict[int, dict[str, Any] | str] = {
                     "status": "DEADLINE_EXCEEDED"}},
 }
 
+GITHUB_ERRORS: dict[int, dict[str, Any] | str] = {
+    429: {"message": "API rate limit exceeded for the OIDC token service. Retry later."},
+    500: {"$id": "1", "innerException": None, "message": "An unexpected error occurred.",
+          "typeName": "System.Exception", "errorCode": 0, "eventId": 0},
+    502: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+         "</h1></center></body></html>",
+    503: "<html><body><h1>503 Service Unavailable</h1>No server is available to handle this "
+         "request.</body></html>",
+    504: "<html><body><h1>504 Gateway Time-out</h1>The server didn't respond in time.</body>"
+         "</html>",
+}
+"""What GitHub's token service (behind its front door) answers when it fails."""
+
 
 def google_error(code: int, message: str, status: str, *, reason: str = "", domain: str = "",
                  metadata: dict[str, str] | None = None) -> dict[str, Any]:
@@ -113,6 +131,8 @@ class Fault:
     """Seconds to wait before answering."""
     after: int = 0
     """Calls to let through untouched before the fault starts."""
+    service: str = "logging"
+    """Which fake answers with it: logging (entries:list), sts, iam or oidc."""
 
 
 @dataclass
@@ -150,6 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         app: Callable[[str, str, dict[str, str], bytes], Reply] = self.server.app  # type: ignore
         status, headers, body = app(self.command, self.path, dict(self.headers), raw)
+        if status == RESET:
+            # Linger 0: closing sends RST, as a failing load balancer does.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -246,13 +272,17 @@ class FakeGoogle:
         self._cache.clear()
 
     def fail(self, status: int, times: int = 1, *, body: Any = None,
-             delay: float = 0.0, after: int = 0) -> None:
-        """Answer `times` entries:list calls (after `after` good ones) with `status`."""
-        self.faults.append(Fault(status, times, body, delay, after))
+             delay: float = 0.0, after: int = 0, service: str = "logging") -> None:
+        """Answer `times` calls to `service` (after `after` good ones) with `status` (or
+        `RESET`); entries:list by default."""
+        assert service in SERVICES, service
+        self.faults.append(Fault(status, times, body, delay, after, service))
 
-    def stall(self, seconds: float, times: int = 1, *, after: int = 0) -> None:
-        """Make `times` entries:list calls (after `after` good ones) wait before answering."""
-        self.faults.append(Fault(200, times, None, seconds, after))
+    def stall(self, seconds: float, times: int = 1, *, after: int = 0,
+              service: str = "logging") -> None:
+        """Make `times` calls to `service` (after `after` good ones) wait before answering."""
+        assert service in SERVICES, service
+        self.faults.append(Fault(200, times, None, seconds, after, service))
 
     def expire_tokens_after(self, calls: int) -> None:
         """After `calls` more successful entries:list calls, the token they used expires."""
@@ -329,12 +359,9 @@ class FakeGoogle:
         token = self._bearer(headers)
         if token is None:
             return _json(401, ERRORS[401])
-        fault = self._next_fault()
-        if fault is not None:
-            time.sleep(fault.delay)
-            if fault.status != 200 or fault.body is not None:  # a 200 with a body of our own
-                return _json(fault.status, fault.body if fault.body is not None
-                             else ERRORS[fault.status])
+        faulted = self._fault("logging")
+        if faulted is not None:
+            return faulted
         if self.slow_pages:
             time.sleep(self.slow_pages)
         denied = self._denied(token.principal, body)
@@ -350,17 +377,33 @@ class FakeGoogle:
         self._count_success(token)
         return reply
 
-    def _next_fault(self) -> Fault | None:
+    def _fault(self, service: str) -> Reply | None:
+        """The scripted answer for this call to `service`, if one is due (after its delay)."""
+        fault = self._next_fault(service)
+        if fault is None:
+            return None
+        time.sleep(fault.delay)
+        if fault.status == 200 and fault.body is None:
+            return None  # a stall: answer normally, late
+        if fault.status == RESET:
+            return RESET, {}, b""
+        if fault.body is not None:  # a 200 with a body of our own, or any scripted body
+            return _json(fault.status, fault.body)
+        if service == "oidc":
+            return _json(fault.status, GITHUB_ERRORS.get(fault.status, GITHUB_ERRORS[500]))
+        return _json(fault.status, ERRORS[fault.status])
+
+    def _next_fault(self, service: str) -> Fault | None:
         with self._lock:
-            if not self.faults:
+            fault = next((f for f in self.faults if f.service == service), None)
+            if fault is None:
                 return None
-            fault = self.faults[0]
             if fault.after > 0:
                 fault.after -= 1
                 return None
             fault.times -= 1
             if fault.times <= 0:
-                self.faults.popleft()
+                self.faults.remove(fault)
             return fault
 
     def _count_success(self, token: Token) -> None:
@@ -438,6 +481,9 @@ class FakeGoogle:
     def _sts(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         self._record("sts", method, path, headers, form)
+        faulted = self._fault("sts")
+        if faulted is not None:
+            return faulted
         if path == "/token":
             return self._refresh(form)
         if path != "/v1/token":
@@ -490,6 +536,9 @@ class FakeGoogle:
     def _iam(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         body = json.loads(raw or b"{}")
         self._record("iam", method, path, headers, body)
+        faulted = self._fault("iam")
+        if faulted is not None:
+            return faulted
         match = re.fullmatch(r"/v1/projects/-/serviceAccounts/([^/:]+):generateAccessToken",
                              unquote(urlsplit(path).path))
         if method != "POST" or not match:
@@ -513,6 +562,9 @@ class FakeGoogle:
 
     def _oidc(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         self._record("oidc", method, path, headers, None)
+        faulted = self._fault("oidc")
+        if faulted is not None:
+            return faulted
         if {k.lower(): v for k, v in headers.items()}.get("authorization") != \
                 f"Bearer {REQUEST_TOKEN}":
             return _json(401, {"$id": "1", "innerException": None, "message": "TF400813: The "
@@ -644,7 +696,8 @@ def fake_google(loopback_only: list[str]) -> Iterator[FakeGoogle]:
         yield fake
 
 
-__all__ = ["ERRORS", "PROJECT", "PROVIDER_NAME", "REPOSITORY", "SERVICE_ACCOUNT", "Fault",
+__all__ = ["ERRORS", "GITHUB_ERRORS", "PROJECT", "PROVIDER_NAME", "REPOSITORY", "RESET",
+           "SERVICE_ACCOUNT", "Fault",
            "FakeGoogle", "FilterError", "compile_filter", "fake_google", "google_error",
            "loopback_only",
            "permission_denied", "rfc3339", "sample_entries"]
