@@ -33,7 +33,7 @@ from gardener.publish import (
     PullRequestTarget,
     publish_worklog,
 )
-from gardener.publish.cli import run_url
+from gardener.publish.cli import bot_login_from, run_url
 from gardener.publish.model import DEFAULT_API_URL
 from gardener.redact import use_environment
 
@@ -198,7 +198,8 @@ def publish(outcome: Outcome, inputs: ActionInputs, target: PublishTarget,
         try:
             settings = GitHubSettings(token=inputs.github_token,
                                       repo=env.get("GITHUB_REPOSITORY", ""),
-                                      api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+                                      api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+                                      bot_login=bot_login_from(env))
             result = publish_worklog(outcome.doc, target=target, github=settings,
                                      dry_run=inputs.dry_run, out=out, options=options)
         except GardenerError as err:

@@ -18,12 +18,14 @@ from tests.fakes.action import (
     HEAD,
     NOW,
     Job,
+    event_payload,
     example_entries,
     healthy_entries,
     one_p0_entries,
     prepare,
 )
 from tests.fakes.github import FakeGitHub, fake_github
+from tests.fakes.github_state import APP_BOT
 from tests.fakes.google import REQUEST_TOKEN, FakeGoogle, fake_google, loopback_only
 
 __all__ = ["fake_github", "fake_google", "loopback_only"]  # fixtures, imported for pytest
@@ -251,3 +253,23 @@ def test_a_bad_config_is_exit_2_with_its_position(
     assert job.code == 2 and job.outputs["verdict"] == "error"
     [error] = job.annotations("error")
     assert "gardener.yml:3" in error["message"] and "rulez" in error["message"]
+
+
+def test_a_github_app_token_updates_its_own_comment_with_the_bot_login_setting(
+        tmp_path: Path, google: FakeGoogle) -> None:
+    """An App's installation token writes as `<slug>[bot]`, which it cannot ask GitHub for: the
+    action passes GARDENER_BOT_LOGIN through, so the second run edits the first run's comment
+    instead of posting another."""
+    google.set_entries(healthy_entries())
+    with FakeGitHub(bot=APP_BOT) as github:
+        urls, payload = [], event_payload("pull_request", github)
+        for attempt in ("first", "second"):
+            job = prepare(tmp_path / attempt, google, github, "pull_request", payload)
+            job.env["GARDENER_BOT_LOGIN"] = "log-gardener-app"
+            assert run(job).code == 0, job.stdout
+            urls.append(job.outputs["comment_url"])
+        assert urls[0] == urls[1], job.stdout
+        pr = int(urls[0].rsplit("/pull/", 1)[1].split("#")[0])
+        [comment] = github.issue_comments(pr)
+        assert comment["user"]["login"] == "log-gardener-app[bot]"
+        assert github.count("POST", r"/comments$") == 1  # the second run found it as its own

@@ -14,7 +14,8 @@ from gardener.publish.args import add_publish_arguments
 from gardener.publish.cli import run_publish
 from gardener.publish.comment import render_comment
 from gardener.publish.markers import CommentKey
-from tests.fakes.github import FakeGitHub, fake_github, seed_worklog
+from tests.fakes.github import FakeGitHub, fake_github
+from tests.fakes.worklogs import seed_worklog
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
 SHA = "c0ffee00" * 5
@@ -62,6 +63,31 @@ def test_dry_run_of_issues_reads_but_never_writes(fake_github: FakeGitHub, doc_p
     assert code == 0 and out.count("DRY RUN: would rewrite issue #") == 5
     assert "would open" not in out
     assert fake_github.count("POST") + fake_github.count("PATCH") == writes
+
+
+def dry_run_body(out: str, heading: str) -> str:
+    """The body printed under the first DRY RUN heading that starts with `heading`."""
+    rule = "=" * 72 + "\n"
+    after = out.split(f"DRY RUN: {heading}", 1)[1]
+    return after.split(rule)[1].rstrip()
+
+
+def test_dry_run_of_an_update_shows_the_note_above_the_marker_as_the_real_run_writes_it(
+        fake_github: FakeGitHub, doc_path: Path) -> None:
+    issues = ["--worklog", str(doc_path), "--repo", "acme/shop", "--issues", "--min-priority",
+              "P0", "--write-interval", "0"]
+    assert cli(issues, env_for(fake_github))[0] == 0
+    note = "**Owner: @alice** (root cause in PR 41)"
+    with fake_github.store.lock:
+        issue = fake_github.store.issues[1]
+        issue["body"] = f"{note}\n\n{issue['body']}"
+    later = seed_worklog(start="2025-09-16T00:46:21Z", end="2025-09-16T01:46:21Z")
+    doc_path.write_text(json.dumps(later), encoding="utf-8")
+    code, out = cli([*issues, "--dry-run"], env_for(fake_github))
+    previewed = dry_run_body(out, "would rewrite issue #1 ")
+    assert code == 0 and previewed.startswith(note + "\n\n<!-- log-gardener:fingerprint=")
+    assert cli(issues, env_for(fake_github))[0] == 0
+    assert fake_github.ours()[0]["body"].rstrip() == previewed
 
 
 def test_publishes_with_token_and_api_url_from_the_environment(fake_github: FakeGitHub,

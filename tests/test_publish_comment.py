@@ -14,7 +14,9 @@ from gardener.publish import (
     publish_worklog,
 )
 from gardener.publish.faults import ReadOnlyForkError
-from tests.fakes.github import FakeGitHub, fake_github, fast_settings, seed_worklog, worklog
+from tests.fakes.github import FakeGitHub, fake_github, fast_settings
+from tests.fakes.github_state import comment_json
+from tests.fakes.worklogs import cluster, seed_worklog, worklog
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
 SHA = "5d8e2a1c" * 5
@@ -69,7 +71,6 @@ def test_a_person_quoting_the_marker_does_not_hijack_the_comment(fake_github: Fa
     pr = fake_github.add_pull(head_sha=SHA)
     marker = "<!-- log-gardener:comment service=netra-backend-staging workflow= -->"
     with fake_github.store.lock:
-        from tests.fakes.github import comment_json
         human = comment_json(fake_github.store, pr, f"> quoting the bot\n{marker}\nlooks bad")
         fake_github.store.comments[human["id"]] = human
     publish(fake_github, PullRequestTarget(pr))
@@ -192,7 +193,6 @@ def test_primary_rate_limit_fails_fast_instead_of_sleeping_an_hour(
 
 
 def test_oversized_worklog_is_trimmed_below_githubs_limit(fake_github: FakeGitHub) -> None:
-    from tests.fakes.github import cluster
     many = [cluster(f"C{i}", f"P{min(4, i // 40)}", f"{i:016x}", f"Failure number {i} " + "x" * 200,
                     10, message="m" * 3000) for i in range(200)]
     pr = fake_github.add_pull(head_sha=SHA)
@@ -246,7 +246,6 @@ def test_unreachable_api_url_says_which_url(fake_github: FakeGitHub) -> None:
 
 
 def test_sticky_comment_is_found_on_a_later_page() -> None:
-    from tests.fakes.github import comment_json
     with FakeGitHub(max_per_page=4) as fake:
         pr = fake.add_pull(head_sha=SHA)
         with fake.store.lock:

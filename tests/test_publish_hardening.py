@@ -24,8 +24,8 @@ from tests.fakes.github import (
     FakeGitHub,
     fake_github,
     fast_settings,
-    seed_worklog,
 )
+from tests.fakes.worklogs import seed_worklog
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
 SHA = "7c1d9e3a" * 5
@@ -179,3 +179,28 @@ def test_a_short_retry_after_on_a_read_is_still_waited_out(fake_github: FakeGitH
     result = publish(fake_github, IssuesTarget(), max_wait=2.0)
     assert result.ok and len(result.issues_created) == 5
     assert fake_github.count("GET", r"/issues$") >= 2
+
+
+def test_a_fractional_retry_after_within_a_sub_second_max_wait_is_waited_out(
+        fake_github: FakeGitHub) -> None:
+    fake_github.inject("GET", r"/issues$", "too_many", times=1, retry_after=0.2)
+    fake_github.inject("POST", r"/issues$", "secondary", times=1, retry_after=0.2)
+    started = time.monotonic()
+    result = publish(fake_github, IssuesTarget(), max_wait=0.5)
+    assert result.ok and len(result.issues_created) == 5, result.errors
+    assert time.monotonic() - started >= 0.4  # both waits were slept, not skipped
+    assert fake_github.count("GET", r"/issues$") >= 2 and len(fake_github.ours()) == 5
+
+
+def test_a_fractional_retry_after_beyond_max_wait_fails_at_once(fake_github: FakeGitHub) -> None:
+    fake_github.inject("GET", r"/issues$", "too_many", times=10, retry_after=0.9)
+    result = publish(fake_github, IssuesTarget(), max_wait=0.5)
+    assert not result.ok and "0.5 s allowed" in result.errors[0].diagnostics()
+    assert fake_github.count("GET", r"/issues$") == 1
+
+
+def test_a_whole_second_retry_after_fits_a_fractional_max_wait(fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pull(head_sha=SHA)
+    fake_github.inject("POST", r"/issues/\d+/comments$", "secondary", times=1, retry_after=1)
+    assert publish(fake_github, PullRequestTarget(pr), max_wait=1.5).ok
+    assert len(marked(fake_github, pr)) == 1

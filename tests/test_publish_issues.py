@@ -7,7 +7,8 @@ from typing import Any
 
 from gardener.model import Priority
 from gardener.publish import IssuesTarget, PublishResult, publish_worklog
-from tests.fakes.github import FakeGitHub, fake_github, fast_settings, seed_worklog
+from tests.fakes.github import FakeGitHub, fake_github, fast_settings
+from tests.fakes.worklogs import seed_worklog
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
 HOURS = ["2025-09-15T23:46:21Z", "2025-09-16T00:46:21Z", "2025-09-16T01:46:21Z",

@@ -23,7 +23,8 @@ from gardener.publish.issue_body import issue_body, issue_title, read_runs
 from gardener.publish.issues import Action, IssuesTarget, KnownIssue, plan_issues
 from gardener.publish.markers import CommentKey, IssueKey, comment_key, issue_key
 from gardener.publish.text import body_length
-from tests.fakes.github import HOSTILE, FakeGitHub, cluster, fast_settings, seed_worklog, worklog
+from tests.fakes.github import FakeGitHub, fast_settings
+from tests.fakes.worklogs import HOSTILE, cluster, seed_worklog, worklog
 
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark) renders the oracle")
 from cmarkgfm.cmark import Options  # noqa: E402

@@ -1,7 +1,8 @@
 """`gardener publish`: post a JSON worklog as a sticky comment or as issues.
 
 Usage: `gardener publish --worklog OUT.json --repo OWNER/NAME (--pr N | --commit SHA | --issues
-[--min-priority P3])`. Token from `GITHUB_TOKEN`, API from `GITHUB_API_URL`. Exit codes: 0
+[--min-priority P3])`. Token from `GITHUB_TOKEN`, API from `GITHUB_API_URL`; with a GitHub App's
+token, `GARDENER_BOT_LOGIN` names the app's bot (see `gardener.publish.identity`). Exit codes: 0
 published, 2 bad usage or input, 3 GitHub refused or failed.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 
 from gardener.errors import ConfigError, ExitCode, GardenerError, InputError
 from gardener.model import Priority
+from gardener.publish.identity import BOT_LOGIN_ENV, GITHUB_ACTIONS_BOT, bot_login
 from gardener.publish.model import (
     DEFAULT_API_URL,
     DEFAULT_MUTE_LABEL,
@@ -111,7 +113,14 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> GitHubSetting
                               "--dry-run to see what would be posted")
     return GitHubSettings(token=token, repo=repo,
                           api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
-                          seconds_between_writes=args.write_interval)
+                          seconds_between_writes=args.write_interval,
+                          bot_login=bot_login_from(env))
+
+
+def bot_login_from(env: Mapping[str, str]) -> str:
+    """The bot a GitHub App token writes as, from GARDENER_BOT_LOGIN (`my-app` or `my-app[bot]`);
+    `github-actions[bot]`, the GITHUB_TOKEN's, when unset."""
+    return bot_login(env.get(BOT_LOGIN_ENV, "")) or GITHUB_ACTIONS_BOT
 
 
 def run_url(env: Mapping[str, str]) -> str:

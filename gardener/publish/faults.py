@@ -6,8 +6,10 @@ GitHub's one-minute advice for secondary limits), bounded by the caller's `max_w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -21,6 +23,7 @@ from gardener.errors import PublishError
 from gardener.publish.model import ReadOnlyForkError
 
 SECONDARY_WAIT = 60.0  # GitHub: "wait at least one minute" when a secondary limit has no header
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +62,28 @@ def is_rate_limit(err: GithubException) -> bool:
             or header(err, "x-ratelimit-remaining") == "0")
 
 
+def retry_after_seconds(value: str, now: float) -> float | None:
+    """The wait a `Retry-After` value asks for, as float seconds; None if absent or unreadable.
+
+    Delay-seconds may carry a fraction (`0.5`: GitHub sends whole seconds, proxies and test
+    servers need not), or the value is an HTTP date (a date in the past means no wait).
+    """
+    value = value.strip()
+    if _SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def rate_limit_wait(err: GithubException, now: float) -> float:
     """Seconds GitHub asks us to wait before trying again (0 if it is not a rate limit)."""
     if not is_rate_limit(err):
         return 0.0
-    after = header(err, "retry-after")
-    if after.strip().isdigit():
-        return float(after)
+    after = retry_after_seconds(header(err, "retry-after"), now)
+    if after is not None:
+        return after
     reset = header(err, "x-ratelimit-reset")
     if header(err, "x-ratelimit-remaining") == "0" and reset.isdigit():
         return max(0.0, int(reset) - now + 1)

@@ -1,15 +1,17 @@
 """`GitHubPublisher`: the only module that talks to GitHub, through PyGithub.
 
 Reads and edits are retried by urllib3 (bounded: `max_retries`, and no wait longer than
-`max_wait`: a primary rate limit, or a `Retry-After` longer than that, fails fast instead of
-sleeping an hour or retrying early into a live limit). Creations (POST) are NOT retried by the
-library, because a POST answered 502 may have been stored: here a failed create first looks for
-its marker again and only posts again if nothing was stored.
+`max_wait`, in float seconds, so a 0.5 s limit and a `Retry-After: 0.2` work: a primary rate
+limit, or a `Retry-After` longer than that, fails fast instead of sleeping an hour or retrying
+early into a live limit). Creations (POST) are NOT retried by the library, because a POST answered
+502 may have been stored: here a failed create first looks for its marker again and only posts
+again if nothing was stored.
 
-A sticky comment counts as ours only if the token's own identity wrote it: the login from
-`GET /user` when the token may read it (a personal access token), else any author of type `Bot`
-(`GITHUB_TOKEN` and GitHub App tokens are refused `/user`, and their comments are written by a bot
-such as `github-actions[bot]`; a person's account never is).
+A sticky comment or an issue counts as ours only if the token's own account wrote it (the rule is
+`gardener.publish.identity`): the login from `GET /user` when the token may read it (a personal
+access token), else the bot an installation token writes as, `settings.bot_login`
+(`github-actions[bot]` for `GITHUB_TOKEN`). What we create is checked against the same rule, so a
+GitHub App token whose bot was not named fails loudly instead of posting again on every run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -32,7 +33,14 @@ from urllib3.response import HTTPResponse
 
 from gardener import __version__
 from gardener.errors import PublishError
-from gardener.publish.faults import Doing, is_rate_limit, rate_limit_wait, translate
+from gardener.publish.faults import (
+    Doing,
+    is_rate_limit,
+    rate_limit_wait,
+    retry_after_seconds,
+    translate,
+)
+from gardener.publish.identity import BOT_LOGIN_ENV, Identity, token_identity, written_by
 from gardener.publish.issues import GARDENER_LABEL, IssuePlan, KnownIssue, LabelSpec
 from gardener.publish.markers import CommentKey, comment_key, issue_key, split_issue_body
 from gardener.publish.model import (
@@ -42,7 +50,6 @@ from gardener.publish.model import (
     PullInfo,
     PullRequestTarget,
 )
-from gardener.publish.text import GITHUB_BODY_LIMIT, body_length
 
 T = TypeVar("T")
 C = TypeVar("C", bound=CompletableGithubObject)
@@ -69,13 +76,7 @@ def _complete(obj: C) -> C:
 
 def _retry_after(response: HTTPResponse) -> float | None:
     """The seconds a `Retry-After` header asks for (seconds or an HTTP date), None if absent."""
-    value = str(response.headers.get("Retry-After") or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time()) if value else None
-    except (TypeError, ValueError):
-        return None
+    return retry_after_seconds(str(response.headers.get("Retry-After") or ""), time.time())
 
 
 class BoundedRetry(GithubRetry):
@@ -104,6 +105,13 @@ class BoundedRetry(GithubRetry):
             raise GithubException(response.status, data, headers)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
+    def parse_retry_after(self, retry_after: str) -> float:
+        """Float seconds, at most `max_rate_limit_wait` (urllib3 takes whole seconds only, and
+        caps with its integer `retry_after_max`). Unreadable: 0, so the backoff applies."""
+        seconds = retry_after_seconds(retry_after, time.time()) or 0.0
+        limit = self.max_rate_limit_wait
+        return seconds if limit is None else min(seconds, limit)
+
 
 def build_client(settings: GitHubSettings) -> Github:
     """A PyGithub client for `settings.api_url` with bounded, write-safe retries."""
@@ -111,7 +119,6 @@ def build_client(settings: GitHubSettings) -> Github:
                          backoff_max=settings.max_wait,
                          secondary_rate_wait=min(60.0, settings.max_wait),
                          max_rate_limit_wait=settings.max_wait,
-                         retry_after_max=int(settings.max_wait),
                          allowed_methods=_IDEMPOTENT)
     return Github(auth=Auth.Token(settings.token), base_url=settings.api_url.rstrip("/"),
                   timeout=settings.timeout, user_agent=f"log-gardener/{__version__}",
@@ -128,8 +135,7 @@ class GitHubPublisher:
         self._gh = build_client(settings)
         self._repo: Any = None
         self._fork = False
-        self._login: str | None = None  # the token's own login; "" when GitHub won't say
-        self._heads: dict[int, str] = {}  # notes people wrote above our marker, by issue number
+        self._me: Identity | None = None  # the account the token writes as, once looked up
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -172,31 +178,45 @@ class GitHubPublisher:
                                     lambda: _complete(self._gh.get_repo(repo)))
         return self._repo
 
-    def _own_login(self) -> str:
-        """The token's login from `GET /user`, or "" for tokens refused it (installation tokens)."""
-        if self._login is None:
-            def login() -> str:
-                quiet, _RETRY_LOG.disabled = _RETRY_LOG.disabled, True
-                try:
-                    _, data = self._gh.requester.requestJsonAndCheck("GET", "/user")
-                except GithubException as err:
-                    if err.status in (403, 404) and not is_rate_limit(err):
-                        return ""
-                    raise
-                finally:
-                    _RETRY_LOG.disabled = quiet
-                return str((data or {}).get("login") or "")
-            self._login = self._call(Doing("read which account the token belongs to "
-                                           "(GET /user)", "contents: read"), login)
-        return self._login
+    def _identity(self) -> Identity:
+        """Who the token writes as: `GET /user`'s login, or for installation tokens, which are
+        refused it, `settings.bot_login` (see `gardener.publish.identity`)."""
+        if self._me is None:
+            login = self._call(Doing("read which account the token belongs to (GET /user)",
+                                     "contents: read"), self._user_login)
+            self._me = token_identity(login, self.settings.bot_login)
+        return self._me
 
-    def _written_by_us(self, comment: Any) -> bool:
-        """Whether the token's identity wrote `comment` (see the module docstring)."""
-        user = _raw(comment).get("user") or {}
-        login = self._own_login()
-        if login:
-            return str(user.get("login") or "").lower() == login.lower()
-        return user.get("type") == "Bot"
+    def _user_login(self) -> str:
+        """`GET /user`'s login, or "" when the token may not call it (installation tokens)."""
+        quiet, _RETRY_LOG.disabled = _RETRY_LOG.disabled, True
+        try:
+            _, data = self._gh.requester.requestJsonAndCheck("GET", "/user")
+        except GithubException as err:
+            if err.status in (403, 404) and not is_rate_limit(err):
+                return ""
+            raise
+        finally:
+            _RETRY_LOG.disabled = quiet
+        return str((data or {}).get("login") or "")
+
+    def _ours(self, data: dict[str, Any]) -> bool:
+        """Whether the token's account wrote this comment or issue (its JSON)."""
+        return written_by(data.get("user"), self._identity())
+
+    def _check_ours(self, data: dict[str, Any], doing: Doing) -> None:
+        """Fail if what we just created is not counted as ours: the next run would post again."""
+        if self._ours(data):
+            return
+        author = str((data.get("user") or {}).get("login") or "an unknown account")
+        where = f" ({data['html_url']})" if data.get("html_url") else ""
+        raise PublishError(
+            f"Posted to {doing.what}{where} as {author}, an account this run does not count as "
+            f"its own (it expects {self._identity().login}), so the next run would post again "
+            "instead of editing it",
+            cause="the token is a GitHub App's installation token, which writes as the app's bot",
+            fix=f"set {BOT_LOGIN_ENV}={author} in the step's env (with "
+                "actions/create-github-app-token: ${{ steps.app-token.outputs.app-slug }}[bot])")
 
     # -- comments ---------------------------------------------------------------------------
 
@@ -231,12 +251,13 @@ class GitHubPublisher:
 
         def find() -> Any:
             return next((c for c in listing() if comment_key(_raw(c).get("body")) == key
-                         and self._written_by_us(c)), None)
+                         and self._ours(_raw(c))), None)
 
         existing = self._call(doing, find)
         if existing is None:
-            created = self._create(doing, lambda: post(body), find)
-            return str(_raw(created).get("html_url", ""))
+            created = _raw(self._create(doing, lambda: post(body), find))
+            self._check_ours(created, doing)
+            return str(created.get("html_url", ""))
         if _raw(existing).get("body") != body:
             self._call(doing, lambda: existing.edit(body))
         return str(_raw(existing).get("html_url", ""))
@@ -244,21 +265,15 @@ class GitHubPublisher:
     # -- issues -----------------------------------------------------------------------------
 
     def known_issues(self) -> list[KnownIssue]:
-        """Every issue (open or closed) under the `gardener` label that carries our marker."""
+        """Every issue (open or closed) under the `gardener` label that carries our marker and
+        that the token's account opened (see `gardener.publish.identity`)."""
         repo = self.repository()
         doing = Doing(f"list issues labelled {GARDENER_LABEL!r} in {self.settings.repo}",
                       "issues: read")
         listed = self._call(doing, lambda: [_raw(i) for i in
                                             repo.get_issues(state="all", labels=[GARDENER_LABEL])])
-        known = []
-        for data in listed:
-            if data.get("pull_request") or not issue_key(data.get("body")):
-                continue
-            # Planning sees the body from our marker on; a note above it is put back on update.
-            head, body = split_issue_body(data.get("body"))
-            self._heads[int(data["number"])] = head
-            known.append(_known(data, body))
-        return known
+        return [_known(data) for data in listed if not data.get("pull_request")
+                and issue_key(data.get("body")) and self._ours(data)]
 
     def ensure_labels(self, labels: Sequence[LabelSpec]) -> None:
         """Create the labels that do not exist yet (a concurrent creation is fine)."""
@@ -289,11 +304,12 @@ class GitHubPublisher:
 
         def find() -> Any:
             return next((d for d in (_raw(i) for i in repo.get_issues(
-                state="all", labels=[GARDENER_LABEL])) if issue_key(d.get("body")) == plan.key),
-                None)
+                state="all", labels=[GARDENER_LABEL]))
+                if issue_key(d.get("body")) == plan.key and self._ours(d)), None)
 
         created = self._create(doing, lambda: _raw(repo.create_issue(
             title=plan.title, body=plan.body, labels=list(plan.labels))), find)
+        self._check_ours(created, doing)
         return IssueRef(int(created["number"]), str(created.get("html_url", "")),
                         plan.key.fingerprint)
 
@@ -304,7 +320,7 @@ class GitHubPublisher:
         repo = self.repository()
         doing = Doing(f"update issue #{number} in {self.settings.repo}", "issues: write")
         issue = repo.get_issue(number)
-        changes: dict[str, Any] = {"title": plan.title, "body": self._with_head(number, plan.body),
+        changes: dict[str, Any] = {"title": plan.title, "body": plan.body,
                                    "labels": list(plan.labels)}
         if plan.note:
             changes.update(state="open", state_reason="reopened")
@@ -314,23 +330,20 @@ class GitHubPublisher:
             note = plan.note
             self._create(doing, lambda: issue.create_comment(note),
                          lambda: next((c for c in issue.get_comments()
-                                       if _raw(c).get("body") == note), None))
+                                       if _raw(c).get("body") == note and self._ours(_raw(c))),
+                                      None))
         return IssueRef(number, plan.url, plan.key.fingerprint)
 
-    def _with_head(self, number: int, body: str) -> str:
-        """`body` below the note people wrote above our marker, unless together they don't fit."""
-        head = self._heads.get(number, "")
-        joined = f"{head}\n\n{body}" if head else body
-        return joined if body_length(joined) <= GITHUB_BODY_LIMIT else body
 
-
-def _known(data: dict[str, Any], body: str) -> KnownIssue:
+def _known(data: dict[str, Any]) -> KnownIssue:
+    # Planning sees the body from our marker on, and the note people wrote above it apart.
+    head, body = split_issue_body(data.get("body"))
     labels: Iterable[Any] = data.get("labels") or []
     return KnownIssue(number=int(data["number"]), url=str(data.get("html_url", "")),
                       state=str(data.get("state", "")), state_reason=data.get("state_reason"),
                       labels=tuple(str(la.get("name", "")) if isinstance(la, dict) else str(la)
                                    for la in labels),
-                      title=str(data.get("title") or ""), body=body)
+                      title=str(data.get("title") or ""), body=body, head=head)
 
 
 def _label_if_exists(repo: Any, name: str) -> Any:

@@ -70,6 +70,12 @@ def issue_title(doc: Mapping[str, Any], cluster: Mapping[str, Any]) -> str:
     return plain_title(prefix + str(cluster.get("title") or cluster.get("template") or ""))
 
 
+def with_note(note: str, body: str) -> str:
+    """`body` below the note people wrote above our marker, unless together they don't fit."""
+    joined = f"{note}\n\n{body}" if note else body
+    return joined if body_length(joined) <= GITHUB_BODY_LIMIT else body
+
+
 def read_runs(body: str | None) -> list[Run]:
     """The run history in an issue body; anything malformed is ignored, never trusted.
 

@@ -1,7 +1,10 @@
 """Decide, per cluster, whether to open, update, reopen or leave alone its issue. Pure.
 
 Existing issues are matched by the fingerprint marker in their body (listed by the `gardener`
-label, never by search, which lags behind writes). Rules, in the order they are checked:
+label, never by search, which lags behind writes; the publisher passes only issues the token's
+account opened, see `gardener.publish.identity`). An update keeps a note people wrote above the
+marker, and the plan's body already holds it: a dry run prints what the real run writes. Rules,
+in the order they are checked:
 - an open issue is updated (counts, last seen, trend, priority label), whatever the priority;
 - a closed issue whose cluster is back is reopened with a "regressed" note, unless it was closed
   as not planned, carries a mute label, or the cluster is below the threshold or muted;
@@ -16,7 +19,7 @@ from enum import Enum
 from typing import Any
 
 from gardener.model import Priority
-from gardener.publish.issue_body import issue_body, issue_title
+from gardener.publish.issue_body import issue_body, issue_title, with_note
 from gardener.publish.markers import IssueKey, issue_key, token
 from gardener.publish.model import IssuesTarget
 from gardener.publish.text import clock, link, safe, safe_code
@@ -58,7 +61,9 @@ class KnownIssue:
     title: str
     """Current title."""
     body: str
-    """Current body (holds the marker and the run history)."""
+    """Current body from our marker on (holds the marker and the run history)."""
+    head: str = ""
+    """A note people wrote above our marker; kept above the body when it is rewritten."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +194,12 @@ def _write(base: IssuePlan, action: Action, doc: Mapping[str, Any], cluster: Map
     title = issue_title(doc, cluster)
     body = issue_body(doc, cluster, base.key, previous=issue.body if issue else None,
                       worklog_url=worklog_url)
+    if issue:  # the full text to write, so a dry run prints what the real run writes
+        body = with_note(issue.head, body)
     labels = tuple(wanted + kept)
     changed = issue is None or action is Action.REOPEN or (
-        (title, body.strip(), set(labels)) != (issue.title, issue.body.strip(), set(issue.labels)))
+        (title, body.strip(), set(labels))
+        != (issue.title, with_note(issue.head, issue.body).strip(), set(issue.labels)))
     return replace(base, action=action, title=title, body=body, labels=labels,
                    number=issue.number if issue else None, url=issue.url if issue else "",
                    changed=changed)

@@ -9,6 +9,7 @@ from gardener.errors import ConfigError, PublishError
 from gardener.model import Priority
 from gardener.publish.args import DEFAULT_API_URL as DEFAULT_API_URL
 from gardener.publish.args import DEFAULT_MUTE_LABEL as DEFAULT_MUTE_LABEL
+from gardener.publish.identity import BOT_LOGIN_ENV, GITHUB_ACTIONS_BOT, is_bot_login
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
@@ -81,6 +82,10 @@ class GitHubSettings:
     """Spacing of writes; GitHub asks for at least one second between content creations."""
     seconds_between_requests: float = 0.0
     """Spacing of all requests (GitHub asks only for serial requests and spaced writes)."""
+    bot_login: str = GITHUB_ACTIONS_BOT
+    """The bot an installation token writes as (`GARDENER_BOT_LOGIN`): `github-actions[bot]` for
+    `GITHUB_TOKEN`, `<app-slug>[bot]` for a GitHub App's token. Unused when `GET /user` names
+    the token's account; see `gardener.publish.identity`."""
 
     def __post_init__(self) -> None:
         if not _REPO.match(self.repo):
@@ -94,6 +99,13 @@ class GitHubSettings:
                self.seconds_between_requests, self.retry_backoff) < 0 or self.timeout <= 0:
             raise ConfigError("GitHub settings (retries, waits, write interval) must be "
                               "non-negative, and the timeout positive")
+        if not is_bot_login(self.bot_login):
+            raise ConfigError(f"{BOT_LOGIN_ENV} {self.bot_login!r} is not a GitHub App bot's "
+                              "login",
+                              fix=f"unset it for GITHUB_TOKEN ({GITHUB_ACTIONS_BOT}); for a GitHub "
+                                  "App's token use the app's slug, e.g. my-app or my-app[bot] "
+                                  "(actions/create-github-app-token: "
+                                  "${{ steps.app-token.outputs.app-slug }})")
 
 
 def check_sha(sha: str) -> str:

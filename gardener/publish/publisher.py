@@ -24,11 +24,13 @@ class Publisher(Protocol):
 
     def upsert_comment(self, where: PullRequestTarget | CommitTarget, key: CommentKey,
                        body: str) -> str:
-        """Edit the comment carrying `key`'s marker, or create it; returns its web address."""
+        """Edit the comment carrying `key`'s marker that the token's account wrote, or create it;
+        returns its web address."""
         ...
 
     def known_issues(self) -> list[KnownIssue]:
-        """Issues (open and closed) that carry a Log Gardener fingerprint marker."""
+        """Issues (open and closed) that carry a Log Gardener fingerprint marker and that the
+        token's account opened (`gardener.publish.identity`)."""
         ...
 
     def ensure_labels(self, labels: Sequence[LabelSpec]) -> None:
