@@ -204,3 +204,13 @@ def test_a_whole_second_retry_after_fits_a_fractional_max_wait(fake_github: Fake
     fake_github.inject("POST", r"/issues/\d+/comments$", "secondary", times=1, retry_after=1)
     assert publish(fake_github, PullRequestTarget(pr), max_wait=1.5).ok
     assert len(marked(fake_github, pr)) == 1
+
+
+def test_retry_after_zero_on_a_create_posts_again_at_once(fake_github: FakeGitHub) -> None:
+    """`Retry-After: 0` means "try again now": it was read as "not a rate limit" and failed."""
+    pr = fake_github.add_pull(head_sha=SHA)
+    fake_github.inject("POST", r"/issues/\d+/comments$", "secondary", times=1, retry_after=0)
+    result = publish(fake_github, PullRequestTarget(pr))
+    assert result.ok, result.errors
+    assert len(marked(fake_github, pr)) == 1
+    assert fake_github.count("POST", r"/issues/\d+/comments$") == 2

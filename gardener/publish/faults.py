@@ -77,10 +77,11 @@ def retry_after_seconds(value: str, now: float) -> float | None:
         return None
 
 
-def rate_limit_wait(err: GithubException, now: float) -> float:
-    """Seconds GitHub asks us to wait before trying again (0 if it is not a rate limit)."""
+def rate_limit_wait(err: GithubException, now: float) -> float | None:
+    """Seconds GitHub asks us to wait before trying again (`Retry-After: 0`: none), or None
+    when `err` is not a rate limit."""
     if not is_rate_limit(err):
-        return 0.0
+        return None
     after = retry_after_seconds(header(err, "retry-after"), now)
     if after is not None:
         return after

@@ -155,7 +155,7 @@ class GitHubPublisher:
                 return post()
             except GithubException as err:
                 wait = rate_limit_wait(err, time.time())
-                if wait and not last and wait <= self.settings.max_wait:
+                if wait is not None and not last and wait <= self.settings.max_wait:
                     time.sleep(wait)  # rejected, so nothing was stored: safe to post again
                     continue
                 if err.status < 500 or last:

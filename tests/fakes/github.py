@@ -240,7 +240,8 @@ class FakeGitHub:
         status, body = FAULTS[fault.kind]
         headers: dict[str, str] = {}
         if fault.kind in ("secondary", "too_many"):
-            headers["Retry-After"] = str(fault.retry_after or 1)
+            after = 1 if fault.retry_after is None else fault.retry_after
+            headers["Retry-After"] = f"{after:g}"  # `0`, `1`, `0.2`: as GitHub writes them
         if fault.kind == "primary":
             headers.update({"X-RateLimit-Remaining": "0",
                             "X-RateLimit-Reset": str(int(time.time()) + 3600)})
