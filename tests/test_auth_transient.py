@@ -28,6 +28,7 @@ from gardener.errors import ExitCode, UpstreamError
 from gardener.sources.cloud_logging import CloudLoggingSource
 from gardener.sources.live_fetch import RetryPolicy
 from gardener.sources.live_query import LiveQuery
+from tests.fakes.clock import FakeClock
 from tests.fakes.google import (
     PROJECT,
     PROVIDER_NAME,
@@ -50,20 +51,6 @@ ENDPOINT_NAMES = {"oidc": "GitHub's OIDC token endpoint", "sts": "Google STS",
 PERMISSION_WORDS = ("permission", "id-token", "workload identity provider", "--service-account",
                     "roles/")
 
-
-class FakeClock:
-    """time.monotonic and time.sleep in one, advancing only when slept."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def source(fake: FakeGoogle, *, service_account: str = "", provider: str = PROVIDER_NAME,

@@ -22,6 +22,7 @@ from gardener.sources import ORIGIN_KEY
 from gardener.sources.cloud_logging import CloudLoggingSource
 from gardener.sources.live_fetch import RetryPolicy
 from gardener.sources.live_query import LiveQuery
+from tests.fakes.clock import FakeClock
 from tests.fakes.google import (
     POOL_SET,
     PROJECT,
@@ -42,20 +43,6 @@ __all__ = ["fake_google", "loopback_only"]  # fixtures, imported for pytest
 
 FEDERATED = f"{POOL_SET}/attribute.repository/{REPOSITORY}"
 
-
-class FakeClock:
-    """time.monotonic and time.sleep in one, advancing only when slept."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def source(fake: FakeGoogle, *, service_account: str = "", clock: FakeClock | None = None,

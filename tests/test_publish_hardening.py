@@ -4,17 +4,14 @@ the fake GitHub on 127.0.0.1."""
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Any
 
 from gardener.model import Priority
 from gardener.publish import (
     IssuesTarget,
-    PublishOptions,
     PublishResult,
     PullRequestTarget,
-    publish_worklog,
 )
 from gardener.publish.issue_body import read_runs
 from gardener.publish.markers import CommentKey, IssueKey, issue_key
@@ -23,24 +20,14 @@ from tests.fakes.github import (
     BOT,
     FakeGitHub,
     fake_github,
-    fast_settings,
 )
+from tests.fakes.publishing import LATER, MARKER, publish
 from tests.fakes.worklogs import seed_worklog
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
 SHA = "7c1d9e3a" * 5
-MARKER = "<!-- log-gardener:comment service=netra-backend-staging workflow=Deploy -->"
 DEPLOYER = {"login": "Deploy-Bot-Account", "id": 77, "node_id": "MDQ6VXNlcjc3", "type": "User",
             "site_admin": False}
-P0 = "9f2c4e1a0b7d3c55"
-LATER = {"start": "2025-09-16T00:46:21Z", "end": "2025-09-16T01:46:21Z"}
-
-
-def publish(fake: FakeGitHub, target: Any, doc: dict[str, Any] | None = None,
-            workflow: str = "Deploy", **settings: Any) -> PublishResult:
-    return publish_worklog(doc or seed_worklog(), target=target,
-                           github=fast_settings(fake, **settings), out=io.StringIO(),
-                           options=PublishOptions(workflow=workflow))
 
 
 def marked(fake: FakeGitHub, pr: int) -> list[dict[str, Any]]:

@@ -20,10 +20,8 @@ from gardener.errors import ConfigError
 from gardener.model import Priority
 from gardener.publish import (
     IssuesTarget,
-    PublishOptions,
     PublishResult,
     PullRequestTarget,
-    publish_worklog,
 )
 from gardener.publish.args import add_publish_arguments
 from gardener.publish.cli import run_publish
@@ -36,25 +34,15 @@ from tests.fakes.github import (
     DEPENDABOT,
     FakeGitHub,
     fake_github,
-    fast_settings,
 )
+from tests.fakes.publishing import LATER, MARKER, P0, publish
 from tests.fakes.worklogs import seed_worklog
 
 __all__ = ["fake_github"]  # the fixture, imported for pytest
 SHA = "b0a7c3d1" * 5
-MARKER = "<!-- log-gardener:comment service=netra-backend-staging workflow=Deploy -->"
-P0 = "9f2c4e1a0b7d3c55"
 DEPLOYER = {"login": "deploy-machine", "id": 77, "node_id": "MDQ6VXNlcjc3", "type": "User",
             "site_admin": False}
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
-LATER = {"start": "2025-09-16T00:46:21Z", "end": "2025-09-16T01:46:21Z"}
-
-
-def publish(fake: FakeGitHub, target: Any, doc: dict[str, Any] | None = None,
-            **settings: Any) -> PublishResult:
-    return publish_worklog(doc or seed_worklog(), target=target,
-                           github=fast_settings(fake, **settings), out=io.StringIO(),
-                           options=PublishOptions(workflow="Deploy"))
 
 
 def p0_only(fake: FakeGitHub, **settings: Any) -> PublishResult:
