@@ -34,7 +34,6 @@ PAGE_SIZE = 1000
 """The API's maximum `pageSize`: fewer calls against a quota of about 60 a minute."""
 ORDER_BY = "timestamp desc"
 """Newest first, as `gcloud logging read` prints: an export and a live read agree."""
-RETRYABLE_STATUS = TRANSIENT_STATUS
 
 ApiRequest = Callable[..., Any]
 """`google.cloud._http.JSONConnection.api_request` (or anything with its signature)."""
@@ -166,7 +165,7 @@ class PageReader:
         except ValueError as err:  # a 200 whose body is not JSON: HTML from a proxy, say
             raise _not_the_api(f"a reply that is not JSON ({type(err).__name__})") from None
         except api_exceptions.GoogleAPICallError as err:
-            if err.code not in RETRYABLE_STATUS:
+            if err.code not in TRANSIENT_STATUS:
                 raise self.explain_api(err, body["filter"]) from err
             return Failure(_describe(err))
         except (requests.ConnectionError, requests.Timeout,
