@@ -19,7 +19,6 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import google.auth.credentials
-from google.api_core import exceptions as api_exceptions
 
 from gardener import __version__
 from gardener.auth import (
@@ -31,7 +30,7 @@ from gardener.auth import (
     check_endpoint,
     resolve_identity,
 )
-from gardener.errors import ConfigError, UpstreamError
+from gardener.errors import ConfigError
 from gardener.model import Severity
 from gardener.sources import ORIGIN_KEY, RawEntry, SourceInfo
 from gardener.sources.google_errors import explain_logging_error
@@ -128,18 +127,13 @@ class CloudLoggingSource:
         sleep, clock, rng = self.timing
         return PageReader(
             client._connection.api_request, project=project, policy=self.policy,
-            explain_api=lambda err, filter_: self._explain(err, filter_, principal),
+            explain_api=lambda err, filter_: explain_logging_error(
+                err, project=project, filter_=filter_, principal=principal,
+                endpoint=self.endpoint,
+                explorer_url=logs_explorer_url(project, filter_, self.query.start,
+                                               self.query.covering_end)),
             explain_auth=identity.explain, on_page=self._show_progress, sleep=sleep,
             clock=clock, rng=rng)
-
-    def _explain(self, err: api_exceptions.GoogleAPICallError, filter_: str,
-                 principal: str) -> UpstreamError:
-        if err.code == 404 and not _missing_resource(err):
-            return _no_logging_api(self.endpoint, err)
-        return explain_logging_error(
-            err, project=self.query.project, filter_=filter_, principal=principal,
-            explorer_url=logs_explorer_url(self.query.project, filter_, self.query.start,
-                                           self.query.covering_end))
 
     def _entries(self, reader: PageReader) -> Iterator[RawEntry]:
         cap = self.query.max_entries
@@ -199,30 +193,6 @@ class CloudLoggingSource:
             return False
         isatty = getattr(self.progress, "isatty", None)
         return bool(isatty and isatty())
-
-
-def _missing_resource(err: api_exceptions.GoogleAPICallError) -> bool:
-    """Whether a 404 is the Logging API's own NOT_FOUND (Google's JSON error), not a front end
-    or proxy that has no `/v2/entries:list` (an HTML page, other JSON, "Method not found.")."""
-    try:
-        body = err.response.json() if err.response is not None else None
-    except ValueError:
-        return False
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or error.get("status") != "NOT_FOUND":
-        return False
-    return not str(error.get("message", "")).startswith("Method not found")
-
-
-def _no_logging_api(endpoint: str, err: api_exceptions.GoogleAPICallError) -> UpstreamError:
-    detail = " ".join(str(err.message).split())
-    detail = detail if len(detail) <= 300 else detail[:300] + "..."
-    return UpstreamError(
-        f"the Cloud Logging endpoint {endpoint} has no entries.list (HTTP 404): {detail}",
-        cause="it is not the Logging API: a wrong --logging-endpoint / "
-        "GARDENER_LOGGING_ENDPOINT (another service, or a path after the host), or a proxy",
-        fix=f"give --logging-endpoint or GARDENER_LOGGING_ENDPOINT as scheme and host only "
-        f"(default {DEFAULT_LOGGING_ENDPOINT}); the client adds /v2/entries:list")
 
 
 def _timestamp_key(entry: RawEntry) -> str:

@@ -16,6 +16,7 @@ from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
 from gardener.errors import ConfigError, GardenerError, UpstreamError
+from gardener.sources.live_args import DEFAULT_LOGGING_ENDPOINT
 
 _OIDC_FAILED = "Unable to retrieve Identity Pool subject token"
 _IMPERSONATION_FAILED = "Unable to acquire impersonated credentials"
@@ -247,8 +248,10 @@ def _impersonation_error(err: Exception, service_account: str, caller: str,
 
 
 def explain_logging_error(err: api_exceptions.GoogleAPICallError, *, project: str, filter_: str,
-                          principal: str, explorer_url: str) -> UpstreamError:
-    """Translate a Logging API failure that retries did not (or must not) fix."""
+                          principal: str, explorer_url: str,
+                          endpoint: str = DEFAULT_LOGGING_ENDPOINT) -> UpstreamError:
+    """Translate a Logging API failure that retries did not (or must not) fix; `endpoint` is
+    the base URL that was asked."""
     body = _api_body(err)
     code, status, message, reason = _google_error(body)
     code = code or int(err.code or 0)
@@ -263,11 +266,25 @@ def explain_logging_error(err: api_exceptions.GoogleAPICallError, *, project: st
                              fix="check the credentials; a refreshed token was refused too")
     if code == 403:
         return _forbidden(message, reason, project, filter_, principal)
+    if code == 404 and (status != "NOT_FOUND" or message.startswith("Method not found")):
+        return _no_logging_api(endpoint, message)  # not the API's own NOT_FOUND
     if code == 404:
         return UpstreamError(f"Cloud Logging: project {project} not found: {message}",
                              fix="check --project (the project id, not its name)")
     return UpstreamError(f"Cloud Logging failed ({status or code}): {message}",
                          fix="retry later; see https://status.cloud.google.com")
+
+
+def _no_logging_api(endpoint: str, message: str) -> UpstreamError:
+    """A 404 that is not the Logging API's NOT_FOUND (an HTML page, other JSON, "Method not
+    found."): a front end or proxy with no `/v2/entries:list`, not a missing project."""
+    return UpstreamError(
+        f"the Cloud Logging endpoint {endpoint} has no entries.list (HTTP 404): "
+        f"{_short(message)}",
+        cause="it is not the Logging API: a wrong --logging-endpoint / "
+        "GARDENER_LOGGING_ENDPOINT (another service, or a path after the host), or a proxy",
+        fix=f"give --logging-endpoint or GARDENER_LOGGING_ENDPOINT as scheme and host only "
+        f"(default {DEFAULT_LOGGING_ENDPOINT}); the client adds /v2/entries:list")
 
 
 def _forbidden(message: str, reason: str, project: str, filter_: str,
